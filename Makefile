@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing,
+# configure and build first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test bench lint clean
+
+all: build
+
+deps:
+	@tools/install_deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/sim/sasim_demo
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+bench: build
+	$(BUILD)/bench/bench_array
+
+lint: deps
+	ctest --test-dir $(BUILD) -R rtl_lint --output-on-failure
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,140 @@
+#include "host/golden/golden.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace sasim::golden {
+namespace {
+
+void CheckSize(const char* what, size_t got, int64_t expected) {
+  if (static_cast<int64_t>(got) != expected) {
+    throw std::invalid_argument(std::string("golden: ") + what + " has " + std::to_string(got) +
+                                " elements, expected " + std::to_string(expected));
+  }
+}
+
+}  // namespace
+
+std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& input,
+                               const std::vector<int8_t>& weights,
+                               const std::vector<int32_t>& bias) {
+  CheckSize("conv input", input.size(), int64_t{s.in_channels} * s.in_height * s.in_width);
+  CheckSize("conv weights", weights.size(), s.reduction() * s.out_channels);
+  CheckSize("conv bias", bias.size(), s.out_channels);
+  const int out_h = s.out_height();
+  const int out_w = s.out_width();
+  std::vector<int32_t> out(static_cast<size_t>(s.out_channels) * out_h * out_w);
+  for (int k = 0; k < s.out_channels; ++k) {
+    for (int e = 0; e < out_h; ++e) {
+      for (int f = 0; f < out_w; ++f) {
+        int32_t acc = bias[k];
+        for (int c = 0; c < s.in_channels; ++c) {
+          for (int r = 0; r < s.kernel_h; ++r) {
+            const int y = e * s.stride + r - s.padding;
+            if (y < 0 || y >= s.in_height) continue;  // padding: x - 128 == 0
+            for (int q = 0; q < s.kernel_w; ++q) {
+              const int x = f * s.stride + q - s.padding;
+              if (x < 0 || x >= s.in_width) continue;
+              const int32_t a = Centered(input[(static_cast<size_t>(c) * s.in_height + y) *
+                                                   s.in_width + x]);
+              const int32_t w = weights[((static_cast<size_t>(k) * s.in_channels + c) *
+                                             s.kernel_h + r) * s.kernel_w + q];
+              acc = WrapAdd(acc, a * w);
+            }
+          }
+        }
+        out[(static_cast<size_t>(k) * out_h + e) * out_w + f] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& rq) {
+  std::vector<uint8_t> out(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    out[i] = Requantize(acc[i], rq.relu, rq.shift, rq.rounding);
+  }
+  return out;
+}
+
+std::vector<uint8_t> Conv2d(const ConvShape& shape, const std::vector<uint8_t>& input,
+                            const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                            const RequantParams& requant) {
+  return RequantizeAll(Conv2dAcc(shape, input, weights, bias), requant);
+}
+
+std::vector<int32_t> LinearAcc(int in_features, int out_features,
+                               const std::vector<uint8_t>& input,
+                               const std::vector<int8_t>& weights,
+                               const std::vector<int32_t>& bias) {
+  CheckSize("linear input", input.size(), in_features);
+  CheckSize("linear weights", weights.size(), int64_t{in_features} * out_features);
+  CheckSize("linear bias", bias.size(), out_features);
+  std::vector<int32_t> out(out_features);
+  for (int o = 0; o < out_features; ++o) {
+    int32_t acc = bias[o];
+    for (int i = 0; i < in_features; ++i) {
+      acc = WrapAdd(acc, Centered(input[i]) *
+                             int32_t{weights[static_cast<size_t>(o) * in_features + i]});
+    }
+    out[o] = acc;
+  }
+  return out;
+}
+
+std::vector<uint8_t> Linear(int in_features, int out_features, const std::vector<uint8_t>& input,
+                            const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                            const RequantParams& requant) {
+  return RequantizeAll(LinearAcc(in_features, out_features, input, weights, bias), requant);
+}
+
+std::vector<int32_t> GemmAcc(int m, int n, int k, const std::vector<uint8_t>& a,
+                             const std::vector<int8_t>& b, const std::vector<int32_t>& bias) {
+  CheckSize("gemm A", a.size(), int64_t{m} * k);
+  CheckSize("gemm B", b.size(), int64_t{k} * n);
+  CheckSize("gemm bias", bias.size(), n);
+  std::vector<int32_t> c(static_cast<size_t>(m) * n);
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      int32_t acc = bias[j];
+      for (int t = 0; t < k; ++t) {
+        acc = WrapAdd(acc, Centered(a[static_cast<size_t>(i) * k + t]) *
+                               int32_t{b[static_cast<size_t>(t) * n + j]});
+      }
+      c[static_cast<size_t>(i) * n + j] = acc;
+    }
+  }
+  return c;
+}
+
+std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, int stride,
+                               const std::vector<uint8_t>& input) {
+  CheckSize("maxpool input", input.size(), int64_t{channels} * height * width);
+  if (window < 1 || stride < 1 || window > height || window > width) {
+    throw std::invalid_argument("golden: maxpool window " + std::to_string(window) +
+                                " does not fit " + std::to_string(height) + "x" +
+                                std::to_string(width));
+  }
+  const int out_h = (height - window) / stride + 1;
+  const int out_w = (width - window) / stride + 1;
+  std::vector<uint8_t> out(static_cast<size_t>(channels) * out_h * out_w);
+  for (int c = 0; c < channels; ++c) {
+    for (int y = 0; y < out_h; ++y) {
+      for (int x = 0; x < out_w; ++x) {
+        uint8_t best = 0;
+        for (int dy = 0; dy < window; ++dy) {
+          for (int dx = 0; dx < window; ++dx) {
+            best = std::max(best, input[(static_cast<size_t>(c) * height + y * stride + dy) *
+                                            width + x * stride + dx]);
+          }
+        }
+        out[(static_cast<size_t>(c) * out_h + y) * out_w + x] = best;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace sasim::golden

@@ -1,0 +1,49 @@
+// Golden model: untiled integer conv2d, linear, GEMM and max-pool in the arithmetic of
+// design.md section 2. Every hardware result is checked against these functions.
+//
+// Layouts: activations CHW uint8 (zero point 128), conv weights OIHW int8, linear weights
+// [out][in] int8, biases int32. Padding is the real value zero, i.e. the code 128.
+#ifndef SASIM_HOST_GOLDEN_GOLDEN_H_
+#define SASIM_HOST_GOLDEN_GOLDEN_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "host/common/layer.h"
+
+namespace sasim::golden {
+
+// int32 accumulators (bias included, wrapping) of a conv, laid out [K][E][F].
+std::vector<int32_t> Conv2dAcc(const ConvShape& shape, const std::vector<uint8_t>& input,
+                               const std::vector<int8_t>& weights,
+                               const std::vector<int32_t>& bias);
+
+// Conv followed by the requantizer, [K][E][F] uint8.
+std::vector<uint8_t> Conv2d(const ConvShape& shape, const std::vector<uint8_t>& input,
+                            const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                            const RequantParams& requant);
+
+// Linear layer accumulators, [out].
+std::vector<int32_t> LinearAcc(int in_features, int out_features,
+                               const std::vector<uint8_t>& input,
+                               const std::vector<int8_t>& weights,
+                               const std::vector<int32_t>& bias);
+
+std::vector<uint8_t> Linear(int in_features, int out_features, const std::vector<uint8_t>& input,
+                            const std::vector<int8_t>& weights, const std::vector<int32_t>& bias,
+                            const RequantParams& requant);
+
+// C[m][n] = bias[n] + sum_k (A[m][k] - 128) * B[k][n], int32 with wrap. A is [M][K] uint8,
+// B is [K][N] int8.
+std::vector<int32_t> GemmAcc(int m, int n, int k, const std::vector<uint8_t>& a,
+                             const std::vector<int8_t>& b, const std::vector<int32_t>& bias);
+
+// Max-pool with a square window and stride over CHW uint8; output size floors as in PyTorch.
+std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, int stride,
+                               const std::vector<uint8_t>& input);
+
+std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& requant);
+
+}  // namespace sasim::golden
+
+#endif  // SASIM_HOST_GOLDEN_GOLDEN_H_

@@ -1,0 +1,264 @@
+// sa_array: Rows x Cols output-stationary systolic array with its feeders, drain and requantizers.
+//
+// Inputs are given unskewed, one reduction step per cycle: act_i[r] is the activation of the
+// output pixel mapped to row r, wgt_i[c] and bias_i[c] belong to the output channel mapped to
+// column c. in_first_i / in_last_i mark the first and last step of a fold (one output tile);
+// the bias is used on the first step. The feeders skew row r by r cycles and column c by c.
+//
+// Each column drains its finished fold by shifting results down, bottom row first, while the
+// next fold accumulates; a requantizer per column turns each int32 result into uint8 and a
+// deskew stage lines the columns up, so one array row (one pixel, all channels) leaves per
+// cycle, in row order Rows-1 .. 0, on out_valid_o with its row index on out_row_o.
+//
+// Rule for the stream: successive in_last_i pulses must be at least Rows cycles apart (insert
+// bubbles with in_valid_i low when a fold is shorter), and relu_i/shift_i/round_i must hold
+// while a fold drains.
+// Latency: the first result row of a fold leaves Rows+Cols-2 cycles after the cycle that
+// presents the fold's last step; the other rows follow one per cycle.
+module sa_array
+  import sa_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16,
+  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  // Operand stream.
+  input  logic                      in_valid_i,
+  input  logic                      in_first_i,
+  input  logic                      in_last_i,
+  input  logic               [7:0]  act_i  [Rows],
+  input  logic signed        [7:0]  wgt_i  [Cols],
+  input  logic signed        [31:0] bias_i [Cols],
+  // Requantizer configuration (per layer).
+  input  logic                      relu_i,
+  input  logic               [4:0]  shift_i,
+  input  round_mode_e               round_i,
+  // Result stream.
+  output logic                      out_valid_o,
+  output logic        [RowIdxW-1:0] out_row_o,
+  output logic signed        [31:0] out_acc_o [Cols],
+  output logic               [7:0]  out_q_o   [Cols],
+  // High while any fold is inside the array (skew, compute or drain).
+  output logic                      busy_o
+);
+
+  // Operand wires between PEs: act_h[r][c] enters PE(r,c) from the left, vert[r][c] from above.
+  logic        [7:0]  act_h   [Rows][Cols+1];
+  logic signed [7:0]  wgt_v   [Rows+1][Cols];
+  logic signed [31:0] bias_v  [Rows+1][Cols];
+  logic               valid_v [Rows+1][Cols];
+  logic               first_v [Rows+1][Cols];
+  logic               last_v  [Rows+1][Cols];
+  logic signed [31:0] res_v   [Rows+1][Cols];
+  logic               take    [Rows][Cols];
+
+  logic [Cols-1:0] col_draining;
+  logic [Cols-1:0] col_pending;
+
+  // ---------------------------------------------------------------------------------------------
+  // Feeders: row r delayed by r cycles.
+  for (genvar r = 0; r < Rows; r++) begin : g_act_skew
+    if (r == 0) begin : g_direct
+      assign act_h[r][0] = act_i[r];
+    end else begin : g_delay
+      logic [7:0] sr_q [r];
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          for (int unsigned i = 0; i < r; i++) sr_q[i] <= '0;
+        end else begin
+          sr_q[0] <= act_i[r];
+          for (int unsigned i = 1; i < r; i++) sr_q[i] <= sr_q[i-1];
+        end
+      end
+      assign act_h[r][0] = sr_q[r-1];
+    end
+  end
+
+  // Feeders: column c (weight, bias, flags) delayed by c cycles.
+  for (genvar c = 0; c < Cols; c++) begin : g_wgt_skew
+    if (c == 0) begin : g_direct
+      assign wgt_v[0][c]   = wgt_i[c];
+      assign bias_v[0][c]  = bias_i[c];
+      assign valid_v[0][c] = in_valid_i;
+      assign first_v[0][c] = in_first_i;
+      assign last_v[0][c]  = in_last_i;
+      assign col_pending[c] = 1'b0;
+    end else begin : g_delay
+      logic signed [7:0]  wgt_q   [c];
+      logic signed [31:0] bias_q  [c];
+      logic               valid_q [c];
+      logic               first_q [c];
+      logic               last_q  [c];
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          for (int unsigned i = 0; i < c; i++) begin
+            wgt_q[i]   <= '0;
+            bias_q[i]  <= '0;
+            valid_q[i] <= 1'b0;
+            first_q[i] <= 1'b0;
+            last_q[i]  <= 1'b0;
+          end
+        end else begin
+          wgt_q[0]   <= wgt_i[c];
+          bias_q[0]  <= bias_i[c];
+          valid_q[0] <= in_valid_i;
+          first_q[0] <= in_first_i;
+          last_q[0]  <= in_last_i;
+          for (int unsigned i = 1; i < c; i++) begin
+            wgt_q[i]   <= wgt_q[i-1];
+            bias_q[i]  <= bias_q[i-1];
+            valid_q[i] <= valid_q[i-1];
+            first_q[i] <= first_q[i-1];
+            last_q[i]  <= last_q[i-1];
+          end
+        end
+      end
+      assign wgt_v[0][c]   = wgt_q[c-1];
+      assign bias_v[0][c]  = bias_q[c-1];
+      assign valid_v[0][c] = valid_q[c-1];
+      assign first_v[0][c] = first_q[c-1];
+      assign last_v[0][c]  = last_q[c-1];
+      logic [c-1:0] valid_bits;
+      for (genvar i = 0; i < c; i++) begin : g_valid_bits
+        assign valid_bits[i] = valid_q[i];
+      end
+      assign col_pending[c] = |valid_bits;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // PE grid.
+  for (genvar r = 0; r < Rows; r++) begin : g_row
+    for (genvar c = 0; c < Cols; c++) begin : g_col
+      sa_pe u_pe (
+        .clk_i,
+        .rst_ni,
+        .act_i      (act_h[r][c]),
+        .act_o      (act_h[r][c+1]),
+        .wgt_i      (wgt_v[r][c]),
+        .bias_i     (bias_v[r][c]),
+        .valid_i    (valid_v[r][c]),
+        .first_i    (first_v[r][c]),
+        .last_i     (last_v[r][c]),
+        .wgt_o      (wgt_v[r+1][c]),
+        .bias_o     (bias_v[r+1][c]),
+        .valid_o    (valid_v[r+1][c]),
+        .first_o    (first_v[r+1][c]),
+        .last_o     (last_v[r+1][c]),
+        .res_i      (res_v[r][c]),
+        .res_take_i (take[r][c]),
+        .res_o      (res_v[r+1][c])
+      );
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Drain, requantize and deskew, per column.
+  // The fold's `last` leaving the bottom row starts the column's drain: for Rows cycles the
+  // bottom row presents rows Rows-1 .. 0. Row r takes from above during the first r drain cycles
+  // only, so a result of the next fold captured later in row r is never shifted away.
+  logic               drain_active [Cols];
+  logic [RowIdxW-1:0] drain_cnt    [Cols];
+  logic        [7:0]  col_q        [Cols];
+
+  for (genvar c = 0; c < Cols; c++) begin : g_drain
+    logic               busy_q, busy_d;
+    logic [RowIdxW-1:0] cnt_q, cnt_d;
+    logic               start;
+
+    assign res_v[0][c] = '0;
+    assign start = valid_v[Rows][c] && last_v[Rows][c];
+
+    always_comb begin
+      drain_active[c] = start || busy_q;
+      drain_cnt[c]    = start ? '0 : cnt_q;
+      cnt_d           = drain_cnt[c] + RowIdxW'(1);
+      busy_d          = drain_active[c] && (32'(drain_cnt[c]) != Rows - 1);
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        busy_q <= 1'b0;
+        cnt_q  <= '0;
+      end else begin
+        busy_q <= busy_d;
+        cnt_q  <= cnt_d;
+      end
+    end
+
+    assign take[0][c] = 1'b0;  // the top row never takes: it feeds the chain
+    for (genvar r = 1; r < Rows; r++) begin : g_take
+      assign take[r][c] = drain_active[c] && (32'(drain_cnt[c]) < r);
+    end
+
+    sa_requant u_requant (
+      .acc_i   (res_v[Rows][c]),
+      .relu_i,
+      .shift_i,
+      .round_i,
+      .q_o     (col_q[c])
+    );
+
+    // Column c drains c cycles after column 0: delay it by Cols-1-c to line up with the last.
+    localparam int unsigned Delay = Cols - 1 - c;
+    if (Delay == 0) begin : g_nodelay
+      assign out_acc_o[c] = res_v[Rows][c];
+      assign out_q_o[c]   = col_q[c];
+    end else begin : g_deskew
+      logic signed [31:0] acc_q [Delay];
+      logic        [7:0]  q_q   [Delay];
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          for (int unsigned i = 0; i < Delay; i++) begin
+            acc_q[i] <= '0;
+            q_q[i]   <= '0;
+          end
+        end else begin
+          acc_q[0] <= res_v[Rows][c];
+          q_q[0]   <= col_q[c];
+          for (int unsigned i = 1; i < Delay; i++) begin
+            acc_q[i] <= acc_q[i-1];
+            q_q[i]   <= q_q[i-1];
+          end
+        end
+      end
+      assign out_acc_o[c] = acc_q[Delay-1];
+      assign out_q_o[c]   = q_q[Delay-1];
+    end
+
+    assign col_draining[c] = drain_active[c];
+  end
+
+  assign out_valid_o = drain_active[Cols-1];
+  assign out_row_o   = RowIdxW'(Rows - 1) - drain_cnt[Cols-1];
+
+  // Busy while a fold is in the feeders, the grid or the drain.
+  logic [Cols-1:0] col_in_grid;
+  for (genvar c = 0; c < Cols; c++) begin : g_busy
+    logic [Rows-1:0] valid_in_col;
+    for (genvar r = 0; r < Rows; r++) begin : g_row_valid
+      assign valid_in_col[r] = valid_v[r+1][c];
+    end
+    assign col_in_grid[c] = |valid_in_col;
+  end
+  assign busy_o = in_valid_i || (|col_pending) || (|col_in_grid) || (|col_draining);
+
+`ifndef SYNTHESIS
+  // Successive folds closer than Rows cycles would overwrite results still draining.
+  logic [RowIdxW:0] since_last_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      since_last_q <= '1;
+    end else if (in_valid_i && in_last_i) begin
+      since_last_q <= '0;
+    end else if (since_last_q != '1) begin
+      since_last_q <= since_last_q + 1'b1;
+    end
+  end
+  FoldsAtLeastRowsApart: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (in_valid_i && in_last_i) |-> (32'(since_last_q) >= Rows - 1));
+`endif
+
+endmodule
