@@ -12,8 +12,8 @@
 //
 // Rule for the stream: successive in_last_i pulses must be at least Rows cycles apart (insert
 // bubbles with in_valid_i low when a fold is shorter), and relu_i/shift_i/round_i must hold
-// while a fold drains.
-// Latency: the first result row of a fold leaves Rows+Cols-2 cycles after the cycle that
+// from the cycle before a fold's first result leaves until its last result has left.
+// Latency: the first result row of a fold leaves Rows+Cols-1 cycles after the cycle that
 // presents the fold's last step; the other rows follow one per cycle.
 module sa_array
   import sa_pkg::*;
@@ -58,17 +58,57 @@ module sa_array
   logic [Cols-1:0] col_pending;
 
   // ---------------------------------------------------------------------------------------------
+  // Input registers: every input is registered before use, so no logic hangs off the ports
+  // (this also keeps Verilator's per-eval input logic empty, which doubles simulation speed).
+  logic               in_valid_q, in_first_q, in_last_q;
+  logic        [7:0]  in_act_q  [Rows];
+  logic signed [7:0]  in_wgt_q  [Cols];
+  logic signed [31:0] in_bias_q [Cols];
+  logic               relu_q;
+  logic        [4:0]  shift_q;
+  round_mode_e        round_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_valid_q <= 1'b0;
+      in_first_q <= 1'b0;
+      in_last_q  <= 1'b0;
+      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= '0;
+      for (int unsigned c = 0; c < Cols; c++) begin
+        in_wgt_q[c]  <= '0;
+        in_bias_q[c] <= '0;
+      end
+      relu_q  <= 1'b0;
+      shift_q <= '0;
+      round_q <= RoundFloor;
+    end else begin
+      in_valid_q <= in_valid_i;
+      in_first_q <= in_first_i;
+      in_last_q  <= in_last_i;
+      // Element by element: Verilator 5.006 miscompiles a whole-array copy from a 16-entry port.
+      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= act_i[r];
+      for (int unsigned c = 0; c < Cols; c++) begin
+        in_wgt_q[c]  <= wgt_i[c];
+        in_bias_q[c] <= bias_i[c];
+      end
+      relu_q     <= relu_i;
+      shift_q    <= shift_i;
+      round_q    <= round_i;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
   // Feeders: row r delayed by r cycles.
   for (genvar r = 0; r < Rows; r++) begin : g_act_skew
     if (r == 0) begin : g_direct
-      assign act_h[r][0] = act_i[r];
+      assign act_h[r][0] = in_act_q[r];
     end else begin : g_delay
       logic [7:0] sr_q [r];
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
           for (int unsigned i = 0; i < r; i++) sr_q[i] <= '0;
         end else begin
-          sr_q[0] <= act_i[r];
+          sr_q[0] <= in_act_q[r];
           for (int unsigned i = 1; i < r; i++) sr_q[i] <= sr_q[i-1];
         end
       end
@@ -79,11 +119,11 @@ module sa_array
   // Feeders: column c (weight, bias, flags) delayed by c cycles.
   for (genvar c = 0; c < Cols; c++) begin : g_wgt_skew
     if (c == 0) begin : g_direct
-      assign wgt_v[0][c]   = wgt_i[c];
-      assign bias_v[0][c]  = bias_i[c];
-      assign valid_v[0][c] = in_valid_i;
-      assign first_v[0][c] = in_first_i;
-      assign last_v[0][c]  = in_last_i;
+      assign wgt_v[0][c]   = in_wgt_q[c];
+      assign bias_v[0][c]  = in_bias_q[c];
+      assign valid_v[0][c] = in_valid_q;
+      assign first_v[0][c] = in_first_q;
+      assign last_v[0][c]  = in_last_q;
       assign col_pending[c] = 1'b0;
     end else begin : g_delay
       logic signed [7:0]  wgt_q   [c];
@@ -101,11 +141,11 @@ module sa_array
             last_q[i]  <= 1'b0;
           end
         end else begin
-          wgt_q[0]   <= wgt_i[c];
-          bias_q[0]  <= bias_i[c];
-          valid_q[0] <= in_valid_i;
-          first_q[0] <= in_first_i;
-          last_q[0]  <= in_last_i;
+          wgt_q[0]   <= in_wgt_q[c];
+          bias_q[0]  <= in_bias_q[c];
+          valid_q[0] <= in_valid_q;
+          first_q[0] <= in_first_q;
+          last_q[0]  <= in_last_q;
           for (int unsigned i = 1; i < c; i++) begin
             wgt_q[i]   <= wgt_q[i-1];
             bias_q[i]  <= bias_q[i-1];
@@ -195,9 +235,9 @@ module sa_array
 
     sa_requant u_requant (
       .acc_i   (res_v[Rows][c]),
-      .relu_i,
-      .shift_i,
-      .round_i,
+      .relu_i  (relu_q),
+      .shift_i (shift_q),
+      .round_i (round_q),
       .q_o     (col_q[c])
     );
 
@@ -243,7 +283,7 @@ module sa_array
     end
     assign col_in_grid[c] = |valid_in_col;
   end
-  assign busy_o = in_valid_i || (|col_pending) || (|col_in_grid) || (|col_draining);
+  assign busy_o = in_valid_i || in_valid_q || (|col_pending) || (|col_in_grid) || (|col_draining);
 
 `ifndef SYNTHESIS
   // Successive folds closer than Rows cycles would overwrite results still draining.
