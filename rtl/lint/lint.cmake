@@ -1,6 +1,6 @@
 # Runs `verilator --lint-only -Wall` on each top-level RTL module; fails on any warning.
 file(GLOB waivers ${RTL_DIR}/lint/*.vlt)
-set(tops sa_requant sa_pe sa_array sa_pool)
+set(tops sa_requant sa_pe sa_array sa_pool sa_sram sa_dma sa_compute sa_ctrl sa_top)
 foreach(top ${tops})
   execute_process(
     COMMAND ${VERILATOR} --lint-only -Wall ${waivers} -y ${RTL_DIR} ${RTL_DIR}/sa_pkg.sv

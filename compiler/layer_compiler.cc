@@ -1,0 +1,354 @@
+#include "compiler/layer_compiler.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "host/common/errors.h"
+#include "host/common/layout.h"
+
+namespace sasim::compiler {
+namespace {
+
+constexpr uint32_t kBiasWords = 4;
+constexpr uint32_t kFetchSlackBytes = 8 * 16;  // the controller fetches 8 beats ahead
+
+uint32_t AlignUp(uint32_t v, uint32_t a) { return (v + a - 1) / a * a; }
+
+void Check(bool ok, const ConvLayer& layer, const std::string& why) {
+  if (!ok) throw CompileError(fmt::format("layer '{}': {}", layer.name, why));
+}
+
+// Input rows [lo, hi] a band of output rows [e0, e1) reads, clipped to the image.
+void BandInputRows(const ConvShape& s, int e0, int e1, int* lo, int* hi) {
+  *lo = std::max(0, e0 * s.stride - s.padding);
+  *hi = std::min(s.in_height - 1, (e1 - 1) * s.stride - s.padding + s.kernel_h - 1);
+}
+
+}  // namespace
+
+ConvLayer LinearAsConv(std::string name, int in_features, int out_features,
+                       std::vector<int8_t> weights, std::vector<int32_t> bias,
+                       RequantParams requant) {
+  ConvLayer layer;
+  layer.name = std::move(name);
+  layer.shape = ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0};
+  layer.requant = requant;
+  layer.weights = std::move(weights);
+  layer.bias = std::move(bias);
+  return layer;
+}
+
+int OutChannels(const ConvLayer& layer) { return layer.shape.out_channels; }
+int OutHeight(const ConvLayer& layer) {
+  return layer.pool ? layer.shape.out_height() / 2 : layer.shape.out_height();
+}
+int OutWidth(const ConvLayer& layer) {
+  return layer.pool ? layer.shape.out_width() / 2 : layer.shape.out_width();
+}
+
+Lowered Lower(const ConvLayer& layer) {
+  const ConvShape& s = layer.shape;
+  Check(s.in_channels >= 1 && s.out_channels >= 1 && s.in_height >= 1 && s.in_width >= 1,
+        layer, "empty shape");
+  Check(s.kernel_h >= 1 && s.kernel_h <= 15 && s.kernel_w >= 1 && s.kernel_w <= 15, layer,
+        fmt::format("kernel {}x{} outside 1..15", s.kernel_h, s.kernel_w));
+  Check(s.stride >= 1 && s.stride <= 15, layer, fmt::format("stride {} outside 1..15", s.stride));
+  Check(s.padding >= 0 && s.padding < s.kernel_h && s.padding < s.kernel_w, layer,
+        fmt::format("padding {} must be smaller than the kernel", s.padding));
+  Check(s.out_height() >= 1 && s.out_width() >= 1, layer, "kernel larger than the padded input");
+  Check(layer.weights.size() == static_cast<size_t>(s.reduction() * s.out_channels), layer,
+        fmt::format("weights have {} elements, expected {}", layer.weights.size(),
+                    s.reduction() * s.out_channels));
+  Check(layer.bias.size() == static_cast<size_t>(s.out_channels), layer,
+        fmt::format("bias has {} elements, expected {}", layer.bias.size(), s.out_channels));
+  Check(!layer.pool || (s.out_height() % 2 == 0 && s.out_width() % 2 == 0), layer,
+        fmt::format("2x2 pool needs an even output, got {}x{}", s.out_height(), s.out_width()));
+  Check(layer.requant.shift >= 0 && layer.requant.shift <= kMaxShift, layer,
+        fmt::format("shift {} outside 0..31", layer.requant.shift));
+
+  Lowered low;
+  low.n_tiles = ChannelBlocks(s.out_channels);
+  low.steps = static_cast<uint32_t>(s.reduction());
+  low.tile_words = kBiasWords + low.steps;
+  low.weight_image.assign(static_cast<size_t>(low.n_tiles) * low.tile_words * 16, 0);
+  for (int j = 0; j < low.n_tiles; ++j) {
+    uint8_t* tile = &low.weight_image[static_cast<size_t>(j) * low.tile_words * 16];
+    for (int n = 0; n < 16 && 16 * j + n < s.out_channels; ++n) {
+      const auto b = static_cast<uint32_t>(layer.bias[16 * j + n]);
+      for (int byte = 0; byte < 4; ++byte) tile[4 * n + byte] = (b >> (8 * byte)) & 0xff;
+    }
+    uint32_t k = 0;
+    for (int cb = 0; cb < ChannelBlocks(s.in_channels); ++cb) {
+      const int block_channels = std::min(16, s.in_channels - 16 * cb);
+      for (int ky = 0; ky < s.kernel_h; ++ky) {
+        for (int kx = 0; kx < s.kernel_w; ++kx) {
+          for (int ci = 0; ci < block_channels; ++ci, ++k) {
+            const int c = 16 * cb + ci;
+            uint8_t* word = tile + (kBiasWords + k) * 16;
+            for (int n = 0; n < 16 && 16 * j + n < s.out_channels; ++n) {
+              const size_t oihw =
+                  ((static_cast<size_t>(16 * j + n) * s.in_channels + c) * s.kernel_h + ky) *
+                      s.kernel_w + kx;
+              word[n] = static_cast<uint8_t>(layer.weights[oihw]);
+            }
+          }
+        }
+      }
+    }
+  }
+  return low;
+}
+
+Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConfig& hw) {
+  const ConvShape& s = layer.shape;
+  Check(hw.array_cols == 16, layer, "the RTL supports 16 array columns only");
+  Tiling t;
+  t.n_tiles = lowered.n_tiles;
+  t.weight_tile_words = lowered.tile_words;
+  const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
+  Check(lowered.tile_words <= wbuf, layer,
+        fmt::format("one weight tile ({} words: 16 biases + {} reduction steps) does not fit "
+                    "the {}-word weight buffer; the reduction is too long for this hw config",
+                    lowered.tile_words, lowered.steps, wbuf));
+  t.weight_slots = (2 * lowered.tile_words <= wbuf) ? 2 : 1;
+
+  const int out_h = s.out_height(), out_w = s.out_width();
+  const int blocks = ChannelBlocks(s.in_channels);
+  auto band_words = [&](int rows) {
+    int worst = 0;
+    for (int e0 = 0; e0 < out_h; e0 += rows) {
+      int lo, hi;
+      BandInputRows(s, e0, std::min(out_h, e0 + rows), &lo, &hi);
+      worst = std::max(worst, hi - lo + 1);
+    }
+    return static_cast<uint32_t>(blocks) * worst * s.in_width;
+  };
+  auto out_words = [&](int rows) {
+    return static_cast<uint32_t>(layer.pool ? (rows / 2) * (out_w / 2) : rows * out_w);
+  };
+  // Largest band that fits; prefer halves (double buffering) when there is more than one band.
+  const int step = layer.pool ? 2 : 1;
+  int best = 0;
+  for (int slots : {2, 1}) {
+    for (int rows = out_h - (out_h % step); rows >= step; rows -= step) {
+      const int bands = (out_h + rows - 1) / rows;
+      const int act_slots = bands > 1 ? slots : 1;
+      if (band_words(rows) * act_slots <= abuf && out_words(rows) * slots <= obuf) {
+        best = rows;
+        t.act_slots = act_slots;
+        t.out_slots = slots;
+        break;
+      }
+    }
+    if (best > 0) break;
+  }
+  Check(best > 0, layer,
+        fmt::format("even one output row ({} input words, {} output words) does not fit the "
+                    "buffers ({} activation words, {} output words)",
+                    band_words(step), out_words(step), abuf, obuf));
+  t.band_rows = best;
+  t.bands = (out_h + best - 1) / best;
+  t.act_band_words = band_words(best);
+  t.out_tile_words = out_words(best);
+  for (int e0 = 0; e0 < out_h; e0 += best) {
+    const uint64_t pixels = static_cast<uint64_t>(std::min(best, out_h - e0)) * out_w;
+    const uint64_t folds = (pixels + hw.array_rows - 1) / hw.array_rows;
+    t.folds += folds * t.n_tiles;
+  }
+  t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, hw.array_rows);
+  t.decision = fmt::format(
+      "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {}-buffered "
+      "({} words/tile of {}), activations {}-buffered ({} words/band of {}), outputs "
+      "{}-buffered ({} words/tile of {}); {} folds of max(K={}, rows={}) cycles",
+      t.n_tiles, t.bands, t.band_rows, t.weight_slots == 2 ? "double" : "single",
+      t.weight_tile_words, wbuf, t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
+      t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.folds, lowered.steps,
+      hw.array_rows);
+  return t;
+}
+
+CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const Tiling& t,
+                          const HwConfig& hw, const DramPlacement& place,
+                          std::vector<isa::CommandWords>* out, uint32_t* dma_jobs,
+                          uint32_t* compute_jobs) {
+  const ConvShape& s = layer.shape;
+  const int out_h = s.out_height(), out_w = s.out_width();
+  const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
+  const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
+  const uint32_t o_half = t.out_slots == 2 ? hw.obuf_words() / 2 : 0;
+  const int tiles = t.bands * t.n_tiles;
+  const int final_h = OutHeight(layer), final_w = OutWidth(layer);
+
+  CommandStats stats;
+  // What the dispatcher guarantees: a job is dispatched only when its engine is idle, and each
+  // engine finishes its jobs in order.
+  uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
+  uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
+  std::vector<uint32_t> act_job(t.bands), weight_job(tiles), store_job(tiles);
+  std::vector<uint32_t> compute_job(tiles);
+
+  auto require = [&](uint32_t dma, uint32_t compute) {
+    if (dma > known_dma || compute > known_compute) {
+      known_dma = std::max(dma, known_dma);
+      known_compute = std::max(compute, known_compute);
+      out->push_back(isa::EncodeSync({known_dma, known_compute}));
+      ++stats.syncs;
+    }
+  };
+  auto dma = [&](isa::Opcode op, const isa::Transfer& tr) {
+    out->push_back(isa::EncodeTransfer(op, tr));
+    known_dma = std::max(known_dma, next_dma);  // dispatched only once the engine is idle
+    return ++next_dma;
+  };
+  auto band_of = [&](int tile) { return tile / t.n_tiles; };
+  auto ntile_of = [&](int tile) { return tile % t.n_tiles; };
+
+  auto load_act = [&](int band) {
+    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    if (band >= t.act_slots) {  // the slot's previous band must be finished
+      require(0, compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
+    }
+    int lo, hi;
+    BandInputRows(s, e0, e1, &lo, &hi);
+    isa::Transfer tr;
+    tr.buffer = isa::Buffer::kAct;
+    tr.dram_addr = place.input_addr + static_cast<uint32_t>(lo) * s.in_width * 16;
+    tr.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
+    tr.sram_addr = (band % t.act_slots) * a_half;
+    tr.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
+    tr.sram_stride = tr.row_words;
+    tr.rows = ChannelBlocks(s.in_channels);
+    act_job[band] = dma(isa::Opcode::kLoad, tr);
+    ++stats.loads;
+  };
+  auto load_weights = [&](int tile) {
+    if (tile >= t.weight_slots) require(0, compute_job[tile - t.weight_slots]);
+    isa::Transfer tr;
+    tr.buffer = isa::Buffer::kWeight;
+    tr.dram_addr = place.weight_addr + ntile_of(tile) * lowered.tile_words * 16;
+    tr.dram_stride = 0;
+    tr.sram_addr = (tile % t.weight_slots) * w_half;
+    tr.sram_stride = 0;
+    tr.row_words = lowered.tile_words;
+    tr.rows = 1;
+    weight_job[tile] = dma(isa::Opcode::kLoad, tr);
+    ++stats.loads;
+  };
+  auto store = [&](int tile) {
+    require(0, compute_job[tile]);
+    const int band = band_of(tile);
+    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    const int fe0 = layer.pool ? e0 / 2 : e0;
+    const int rows = layer.pool ? (e1 - e0) / 2 : e1 - e0;
+    isa::Transfer tr;
+    tr.buffer = isa::Buffer::kOut;
+    tr.dram_addr = place.output_addr +
+                   (static_cast<uint32_t>(ntile_of(tile)) * final_h * final_w +
+                    static_cast<uint32_t>(fe0) * final_w) * 16;
+    tr.dram_stride = 0;
+    tr.sram_addr = (tile % t.out_slots) * o_half;
+    tr.sram_stride = 0;
+    tr.row_words = static_cast<uint32_t>(rows) * final_w;
+    tr.rows = 1;
+    store_job[tile] = dma(isa::Opcode::kStore, tr);
+    ++stats.stores;
+  };
+  auto compute = [&](int tile) {
+    const int band = band_of(tile), j = ntile_of(tile);
+    uint32_t need_dma = std::max(act_job[band], weight_job[tile]);
+    if (tile >= t.out_slots) need_dma = std::max(need_dma, store_job[tile - t.out_slots]);
+    require(need_dma, 0);
+    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    int lo, hi;
+    BandInputRows(s, e0, e1, &lo, &hi);
+    isa::Compute c;
+    c.relu = layer.requant.relu;
+    c.rounding = layer.requant.rounding;
+    c.pool = layer.pool;
+    c.shift = static_cast<uint32_t>(layer.requant.shift);
+    c.kernel_h = s.kernel_h;
+    c.kernel_w = s.kernel_w;
+    c.stride = s.stride;
+    c.channels = s.in_channels;
+    c.in_width = s.in_width;
+    c.in_rows = static_cast<uint32_t>(hi - lo + 1);
+    c.y_off = e0 * s.stride - s.padding - lo;
+    c.x_off = -s.padding;
+    c.out_rows = e1 - e0;
+    c.out_width = out_w;
+    c.abuf_base = (band % t.act_slots) * a_half;
+    c.wbuf_base = (tile % t.weight_slots) * w_half;
+    c.obuf_base = (tile % t.out_slots) * o_half;
+    c.n_valid = std::min(16, s.out_channels - 16 * j);
+    out->push_back(isa::EncodeCompute(c));
+    // Dispatch waits for the engine, so every earlier compute has finished by now.
+    known_compute = std::max(known_compute, next_compute);
+    compute_job[tile] = ++next_compute;
+    ++stats.computes;
+  };
+
+  load_act(0);
+  load_weights(0);
+  for (int tile = 0; tile < tiles; ++tile) {
+    // With one output slot the previous tile must leave before this one overwrites it.
+    if (tile >= 1 && t.out_slots == 1) store(tile - 1);
+    compute(tile);
+    if (tile >= 1 && t.out_slots == 2) store(tile - 1);
+    if (tile + 1 < tiles) {
+      if (band_of(tile + 1) != band_of(tile)) load_act(band_of(tile + 1));
+      load_weights(tile + 1);
+    }
+  }
+  store(tiles - 1);
+  require(next_dma, next_compute);
+  *dma_jobs = next_dma;
+  *compute_jobs = next_compute;
+  return stats;
+}
+
+std::vector<uint8_t> CommandBytes(const std::vector<isa::CommandWords>& commands) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(commands.size() * isa::kCommandBytes);
+  for (const auto& cmd : commands) {
+    for (uint32_t w : cmd) {
+      for (int b = 0; b < 4; ++b) bytes.push_back((w >> (8 * b)) & 0xff);
+    }
+  }
+  return bytes;
+}
+
+LayerProgram CompileLayer(const ConvLayer& layer, const HwConfig& hw, uint32_t base_addr) {
+  LayerProgram p;
+  p.layer = layer;
+  p.lowered = Lower(layer);
+  p.tiling = ChooseTiling(layer, p.lowered, hw);
+  const ConvShape& s = layer.shape;
+  uint32_t dma_jobs = 0, compute_jobs = 0;
+  // Addresses: commands first (their count is known only after emission, so emit twice).
+  for (int pass = 0; pass < 2; ++pass) {
+    const uint32_t cmd_bytes =
+        AlignUp(static_cast<uint32_t>(p.commands.size() + 1) * isa::kCommandBytes +
+                    kFetchSlackBytes, 4096);
+    p.cmd_addr = base_addr;
+    p.place.weight_addr = base_addr + (pass == 0 ? 0 : cmd_bytes);
+    p.place.input_addr =
+        AlignUp(p.place.weight_addr + static_cast<uint32_t>(p.lowered.weight_image.size()), 4096);
+    p.place.output_addr =
+        AlignUp(p.place.input_addr + C16Bytes(s.in_channels, s.in_height, s.in_width), 4096);
+    p.dram_end = AlignUp(p.place.output_addr + C16Bytes(s.out_channels, OutHeight(layer),
+                                                        OutWidth(layer)), 4096);
+    const size_t count_before = p.commands.size();
+    p.commands.clear();
+    dma_jobs = compute_jobs = 0;
+    EmitCommands(layer, p.lowered, p.tiling, hw, p.place, &p.commands, &dma_jobs,
+                 &compute_jobs);
+    p.commands.push_back(isa::EncodeEnd());
+    if (pass == 1 && p.commands.size() != count_before) {
+      throw CompileError("internal: command count changed between passes");
+    }
+  }
+  return p;
+}
+
+}  // namespace sasim::compiler

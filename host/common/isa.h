@@ -1,0 +1,139 @@
+// The accelerator's command encoding and CSR map: written once here, mirrored by rtl/sa_ctrl.sv
+// and documented in docs/isa.md. A command is 8 little-endian 32-bit words (two 16-byte DRAM
+// beats); word 0 holds the opcode in bits 7:0.
+#ifndef SASIM_HOST_COMMON_ISA_H_
+#define SASIM_HOST_COMMON_ISA_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "host/common/quant.h"
+
+namespace sasim::isa {
+
+inline constexpr int kCommandWords = 8;
+inline constexpr int kCommandBytes = kCommandWords * 4;
+inline constexpr int kWordBytes = 16;  // SRAM word = DRAM beat = 16 channels of one pixel
+using CommandWords = std::array<uint32_t, kCommandWords>;
+
+enum class Opcode : uint8_t {
+  kEnd = 1,      // all work done: set DONE, raise the interrupt, stop
+  kLoad = 2,     // DRAM -> activation or weight buffer (2-D transfer)
+  kStore = 3,    // output buffer -> DRAM (2-D transfer)
+  kCompute = 4,  // one conv/linear tile (all folds of one 16-channel output block)
+  kSync = 5,     // wait until the DMA and compute engines have finished given job counts
+};
+
+enum class Buffer : uint8_t { kAct = 0, kWeight = 1, kOut = 2 };
+
+// LOAD / STORE: `rows` rows of `row_words` 16-byte words.
+struct Transfer {
+  Buffer buffer = Buffer::kAct;
+  uint32_t dram_addr = 0;    // bytes, 16-byte aligned
+  uint32_t dram_stride = 0;  // bytes between rows, 16-byte aligned
+  uint32_t sram_addr = 0;    // words
+  uint32_t sram_stride = 0;  // words between rows
+  uint32_t row_words = 0;
+  uint32_t rows = 0;
+};
+
+// COMPUTE: out[e][f][n] = requant(bias[n] + sum over (c, ky, kx) of
+//   (act[c][e*stride + ky + y_off][f*stride + kx + x_off] - 128) * w[k(c, ky, kx)][n])
+// for e < out_rows, f < out_width, n < n_valid; taps outside 0..in_rows-1 / 0..in_width-1 are
+// padding (code 128). The activation buffer holds channel blocks of 16: word
+// abuf_base + (c/16 * in_rows + y) * in_width + x. The weight buffer holds 4 bias words
+// (16 int32) at wbuf_base, then one word of 16 weights per reduction step k, in the order
+// c-block, ky, kx, channel within block. Outputs go to obuf_base + e' * out_width' + f'
+// (pooled coordinates and sizes when pool is set; pixels are then visited window by window).
+struct Compute {
+  bool relu = false;
+  Rounding rounding = Rounding::kFloor;
+  bool pool = false;
+  uint32_t shift = 0;
+  uint32_t kernel_h = 1;
+  uint32_t kernel_w = 1;
+  uint32_t stride = 1;
+  uint32_t channels = 1;
+  uint32_t in_width = 1;
+  uint32_t in_rows = 1;
+  int32_t y_off = 0;
+  int32_t x_off = 0;
+  uint32_t out_rows = 1;
+  uint32_t out_width = 1;
+  uint32_t abuf_base = 0;
+  uint32_t wbuf_base = 0;
+  uint32_t obuf_base = 0;
+  uint32_t n_valid = 16;
+};
+
+struct Sync {
+  uint32_t dma_jobs = 0;      // wait until this many LOAD/STORE jobs have completed
+  uint32_t compute_jobs = 0;  // and this many COMPUTE jobs
+};
+
+CommandWords EncodeEnd();
+CommandWords EncodeTransfer(Opcode op, const Transfer& t);
+CommandWords EncodeCompute(const Compute& c);
+CommandWords EncodeSync(const Sync& s);
+
+Opcode DecodeOpcode(const CommandWords& w);
+Transfer DecodeTransfer(const CommandWords& w);
+Compute DecodeCompute(const CommandWords& w);
+Sync DecodeSync(const CommandWords& w);
+// One line, for error messages and traces: "COMPUTE c=64 w=16 ...".
+std::string Describe(const CommandWords& w);
+
+// Throws std::invalid_argument naming the field when a value does not fit its encoding.
+void Validate(const Transfer& t);
+void Validate(const Compute& c);
+
+// ---- CSR map (byte offsets on the MMIO port; 32-bit registers) ----
+namespace csr {
+inline constexpr uint32_t kId = 0x00;          // RO 0x5341534d "SASM"
+inline constexpr uint32_t kConfig = 0x04;      // RO rows[7:0] cols[15:8]
+inline constexpr uint32_t kCtrl = 0x08;        // W bit0 start (self-clearing)
+inline constexpr uint32_t kStatus = 0x0c;      // RO bit0 busy, bit1 done, bit2 error
+inline constexpr uint32_t kIrqEnable = 0x10;   // RW bit0 done interrupt
+inline constexpr uint32_t kIrqStatus = 0x14;   // RW1C bit0 done
+inline constexpr uint32_t kCmdBase = 0x18;     // RW command stream address (bytes)
+inline constexpr uint32_t kCmdIndex = 0x1c;    // RO index of the command being executed
+inline constexpr uint32_t kCtrlState = 0x20;   // RO controller state (CtrlState)
+inline constexpr uint32_t kLastOpcode = 0x24;  // RO opcode of the command being executed
+inline constexpr uint32_t kCounterBase = 0x40; // RO 64-bit counters, lo word then hi word
+inline constexpr uint32_t kIdValue = 0x5341534d;
+}  // namespace csr
+
+enum class CtrlState : uint8_t { kIdle = 0, kFetch = 1, kDispatch = 2, kSync = 3, kDone = 4,
+                                 kError = 5 };
+std::string CtrlStateName(uint32_t state);
+
+// Performance counters, in CSR order (counter i at kCounterBase + 8 * i).
+enum class Counter : uint8_t {
+  kCycles = 0,          // cycles from start to END
+  kBusyCycles,          // cycles the compute engine was working (feeding or draining)
+  kStallLoad,           // compute idle, controller waiting for a LOAD (data not yet on chip)
+  kStallStore,          // compute idle, controller waiting for a STORE (buffer not yet free)
+  kStallFetch,          // compute idle, controller waiting for commands to arrive
+  kMacs,                // MACs fired on valid (pixel, channel) pairs
+  kMacsZero,            // of those, MACs with a zero operand (activation 128 or weight 0)
+  kAbufReads,           // activation buffer word reads
+  kAbufWrites,          // activation buffer word writes
+  kWbufReads,           // weight buffer word reads (bias words included)
+  kWbufWrites,          // weight buffer word writes
+  kObufReads,           // output buffer word reads
+  kObufWrites,          // output buffer word writes
+  kDramReadBytes,       // bytes of tensors and weights read from DRAM (LOAD)
+  kDramWriteBytes,      // bytes written to DRAM
+  kRequantOps,          // results requantized
+  kPoolOps,             // pooled outputs produced (one per channel per 2x2 window)
+  kCommands,            // commands executed
+  kCmdFetchBytes,       // bytes of command stream fetched (ahead-fetch past END included)
+  kCount
+};
+inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
+const char* CounterName(Counter c);
+
+}  // namespace sasim::isa
+
+#endif  // SASIM_HOST_COMMON_ISA_H_

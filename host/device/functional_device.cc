@@ -1,0 +1,263 @@
+#include "host/device/functional_device.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "host/common/errors.h"
+#include "host/common/quant.h"
+
+namespace sasim {
+
+using isa::Counter;
+
+FunctionalDevice::FunctionalDevice(const HwConfig& hw)
+    : hw_(hw),
+      dram_(static_cast<size_t>(hw.dram_mib) << 20, 0),
+      abuf_(hw.abuf_words()),
+      wbuf_(hw.wbuf_words()),
+      obuf_(hw.obuf_words()) {}
+
+void FunctionalDevice::CheckDram(uint32_t addr, size_t size, const char* what) const {
+  if (static_cast<uint64_t>(addr) + size > dram_.size()) {
+    throw SimulationError(fmt::format("functional device: {} of {} bytes at 0x{:x} is outside "
+                                      "the {} MiB DRAM", what, size, addr, hw_.dram_mib));
+  }
+}
+
+void FunctionalDevice::DramWrite(uint32_t addr, const uint8_t* data, size_t size) {
+  CheckDram(addr, size, "host write");
+  std::memcpy(&dram_[addr], data, size);
+}
+
+void FunctionalDevice::DramRead(uint32_t addr, uint8_t* data, size_t size) {
+  CheckDram(addr, size, "host read");
+  std::memcpy(data, &dram_[addr], size);
+}
+
+void FunctionalDevice::MmioWrite(uint32_t offset, uint32_t value) {
+  namespace csr = isa::csr;
+  switch (offset) {
+    case csr::kCtrl:
+      if (value & 1) Run();
+      break;
+    case csr::kIrqEnable:
+      irq_enable_ = value & 1;
+      break;
+    case csr::kIrqStatus:
+      if (value & 1) irq_pending_ = false;
+      break;
+    case csr::kCmdBase:
+      cmd_base_ = value;
+      break;
+    default:
+      break;
+  }
+}
+
+uint32_t FunctionalDevice::MmioRead(uint32_t offset) {
+  namespace csr = isa::csr;
+  switch (offset) {
+    case csr::kId: return csr::kIdValue;
+    case csr::kConfig: return static_cast<uint32_t>(hw_.array_rows | (hw_.array_cols << 8));
+    case csr::kStatus: return (done_ ? 2u : 0u) | (error_ ? 4u : 0u);
+    case csr::kIrqEnable: return irq_enable_;
+    case csr::kIrqStatus: return irq_pending_;
+    case csr::kCmdBase: return cmd_base_;
+    case csr::kCmdIndex: return cmd_index_;
+    case csr::kCtrlState:
+      return static_cast<uint32_t>(error_ ? isa::CtrlState::kError : isa::CtrlState::kDone);
+    case csr::kLastOpcode: return last_opcode_;
+    default: break;
+  }
+  if (offset >= csr::kCounterBase && offset < csr::kCounterBase + 8 * isa::kNumCounters) {
+    const uint64_t v = counters_[(offset - csr::kCounterBase) / 8];
+    return (offset & 4) ? static_cast<uint32_t>(v >> 32) : static_cast<uint32_t>(v);
+  }
+  return 0;
+}
+
+void FunctionalDevice::WaitForIrq() {
+  if (!(irq_enable_ && irq_pending_)) {
+    throw SimulationError("functional device: waiting for an interrupt that will never come "
+                          "(interrupt disabled or no run started)");
+  }
+}
+
+void FunctionalDevice::Run() {
+  counters_.fill(0);
+  done_ = error_ = false;
+  cmd_index_ = 0;
+  uint32_t addr = cmd_base_;
+  for (;;) {
+    CheckDram(addr, isa::kCommandBytes, "command fetch");
+    isa::CommandWords w;
+    std::memcpy(w.data(), &dram_[addr], isa::kCommandBytes);
+    Count(Counter::kCmdFetchBytes, isa::kCommandBytes);
+    addr += isa::kCommandBytes;
+    last_opcode_ = w[0] & 0xff;
+    const isa::Opcode op = isa::DecodeOpcode(w);
+    switch (op) {
+      case isa::Opcode::kEnd:
+        Count(Counter::kCommands, 1);
+        ++cmd_index_;
+        done_ = true;
+        irq_pending_ = true;
+        return;
+      case isa::Opcode::kLoad:
+      case isa::Opcode::kStore:
+        Transfer(op, isa::DecodeTransfer(w));
+        break;
+      case isa::Opcode::kCompute:
+        Compute(isa::DecodeCompute(w));
+        break;
+      case isa::Opcode::kSync:
+        break;  // everything here completes in order
+      default:
+        error_ = true;
+        irq_pending_ = true;
+        return;
+    }
+    Count(Counter::kCommands, 1);
+    ++cmd_index_;
+  }
+}
+
+void FunctionalDevice::Transfer(isa::Opcode op, const isa::Transfer& t) {
+  const bool load = op == isa::Opcode::kLoad;
+  std::vector<Word>& buf = !load ? obuf_ : (t.buffer == isa::Buffer::kAct ? abuf_ : wbuf_);
+  for (uint32_t r = 0; r < t.rows; ++r) {
+    const uint32_t dram = t.dram_addr + r * t.dram_stride;
+    CheckDram(dram, static_cast<size_t>(t.row_words) * 16, load ? "LOAD" : "STORE");
+    for (uint32_t i = 0; i < t.row_words; ++i) {
+      const uint32_t word = (t.sram_addr + r * t.sram_stride + i) & 0xffff;
+      if (word >= buf.size()) {
+        throw SimulationError(fmt::format("functional device: {} word {} outside the {}-word "
+                                          "buffer", load ? "LOAD" : "STORE", word, buf.size()));
+      }
+      if (load) {
+        std::memcpy(buf[word].data(), &dram_[dram + 16 * i], 16);
+      } else {
+        std::memcpy(&dram_[dram + 16 * i], buf[word].data(), 16);
+      }
+    }
+  }
+  const uint64_t words = static_cast<uint64_t>(t.rows) * t.row_words;
+  if (load) {
+    Count(Counter::kDramReadBytes, 16 * words);
+    Count(t.buffer == isa::Buffer::kAct ? Counter::kAbufWrites : Counter::kWbufWrites, words);
+  } else {
+    Count(Counter::kDramWriteBytes, 16 * words);
+    Count(Counter::kObufReads, words);
+  }
+}
+
+// Walks the folds exactly as sa_compute does: rows take consecutive pixels (window by window
+// when pooling), each fold runs every reduction step (channel block, ky, kx, channel).
+void FunctionalDevice::Compute(const isa::Compute& c) {
+  const int rows = hw_.array_rows;
+  const int n_valid = static_cast<int>(c.n_valid);
+  const uint32_t steps = c.channels * c.kernel_h * c.kernel_w;
+  const uint32_t pixels = c.out_rows * c.out_width;
+  const uint32_t plane = c.in_rows * c.in_width;
+  const uint32_t blocks = (c.channels + 15) / 16;
+  Count(Counter::kWbufReads, 4);
+
+  std::array<int32_t, 16> bias{};
+  for (int n = 0; n < n_valid; ++n) {
+    const Word& w = wbuf_[(c.wbuf_base + n / 4) % wbuf_.size()];
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b) v |= static_cast<uint32_t>(w[4 * (n % 4) + b]) << (8 * b);
+    bias[n] = static_cast<int32_t>(v);
+  }
+  std::vector<int> pe(rows), pf(rows);
+  std::vector<bool> valid(rows);
+  std::vector<std::array<int32_t, 16>> acc(rows);
+  std::array<uint8_t, 16> pool_max{};
+  int pool_beats = 0;
+  const uint32_t width_units = c.pool ? c.out_width / 2 : c.out_width;
+
+  for (uint32_t m0 = 0; m0 < pixels; m0 += rows) {
+    int valid_rows = 0;
+    for (int r = 0; r < rows; ++r) {
+      const uint32_t m = m0 + r;
+      valid[r] = m < pixels;
+      valid_rows += valid[r];
+      const uint32_t unit = c.pool ? m / 4 : m;
+      const uint32_t ue = unit / width_units, uf = unit % width_units;
+      pe[r] = static_cast<int>(c.pool ? 2 * ue + ((r >> 1) & 1) : ue);
+      pf[r] = static_cast<int>(c.pool ? 2 * uf + (r & 1) : uf);
+      acc[r] = bias;
+    }
+    uint32_t k = 0;
+    for (uint32_t cb = 0; cb < blocks; ++cb) {
+      const uint32_t block_channels = std::min<uint32_t>(16, c.channels - 16 * cb);
+      for (uint32_t ky = 0; ky < c.kernel_h; ++ky) {
+        for (uint32_t kx = 0; kx < c.kernel_w; ++kx) {
+          // One word per in-bounds row holds this tap's 16 channels.
+          std::vector<const Word*> words(rows, nullptr);
+          for (int r = 0; r < rows; ++r) {
+            const int y = pe[r] * static_cast<int>(c.stride) + static_cast<int>(ky) + c.y_off;
+            const int x = pf[r] * static_cast<int>(c.stride) + static_cast<int>(kx) + c.x_off;
+            if (valid[r] && y >= 0 && y < static_cast<int>(c.in_rows) && x >= 0 &&
+                x < static_cast<int>(c.in_width)) {
+              const uint32_t addr =
+                  (c.abuf_base + cb * plane + static_cast<uint32_t>(y) * c.in_width + x) & 0xffff;
+              words[r] = &abuf_[addr % abuf_.size()];
+            }
+          }
+          for (uint32_t ci = 0; ci < block_channels; ++ci, ++k) {
+            if (ci == 0) {
+              Count(Counter::kAbufReads, std::count_if(words.begin(), words.end(),
+                                                       [](const Word* w) { return w; }));
+            }
+            const Word& wword = wbuf_[(c.wbuf_base + 4 + k) % wbuf_.size()];
+            Count(Counter::kWbufReads, 1);
+            int zero_rows = 0, zero_cols = 0;
+            for (int n = 0; n < n_valid; ++n) zero_cols += wword[n] == 0;
+            for (int r = 0; r < rows; ++r) {
+              const uint8_t a = words[r] ? (*words[r])[ci] : 128;
+              if (valid[r] && a == 128) ++zero_rows;
+              for (int n = 0; n < n_valid; ++n) {
+                acc[r][n] = WrapAdd(acc[r][n], Centered(a) * static_cast<int8_t>(wword[n]));
+              }
+            }
+            Count(Counter::kMacs, static_cast<uint64_t>(valid_rows) * n_valid);
+            Count(Counter::kMacsZero, static_cast<uint64_t>(zero_rows) * n_valid +
+                                          static_cast<uint64_t>(zero_cols) * valid_rows -
+                                          static_cast<uint64_t>(zero_rows) * zero_cols);
+          }
+        }
+      }
+    }
+    (void)steps;
+    // Drain: rows leave last first; lanes past n_valid hold requant(0) as in the RTL.
+    for (int r = rows - 1; r >= 0; --r) {
+      if (!valid[r]) continue;
+      Word out;
+      for (int n = 0; n < 16; ++n) {
+        out[n] = Requantize(n < n_valid ? acc[r][n] : 0, c.relu, static_cast<int>(c.shift),
+                            c.rounding);
+      }
+      Count(Counter::kRequantOps, n_valid);
+      const uint32_t m = m0 + r;
+      if (!c.pool) {
+        obuf_[(c.obuf_base + m) % obuf_.size()] = out;
+        Count(Counter::kObufWrites, 1);
+        continue;
+      }
+      for (int n = 0; n < 16; ++n) {
+        pool_max[n] = pool_beats == 0 ? out[n] : std::max(pool_max[n], out[n]);
+      }
+      if (++pool_beats == 4) {
+        pool_beats = 0;
+        obuf_[(c.obuf_base + m / 4) % obuf_.size()] = pool_max;
+        Count(Counter::kObufWrites, 1);
+        Count(Counter::kPoolOps, n_valid);
+      }
+    }
+  }
+}
+
+}  // namespace sasim

@@ -1,0 +1,102 @@
+#include "host/runtime/runtime.h"
+
+#include <fmt/core.h>
+
+#include "host/common/errors.h"
+#include "host/common/layout.h"
+
+namespace sasim {
+
+namespace csr = isa::csr;
+
+Counters ReadCounters(Hal& hal) {
+  Counters c{};
+  for (int i = 0; i < isa::kNumCounters; ++i) {
+    const uint64_t lo = hal.MmioRead(csr::kCounterBase + 8 * i);
+    const uint64_t hi = hal.MmioRead(csr::kCounterBase + 8 * i + 4);
+    c[i] = lo | (hi << 32);
+  }
+  return c;
+}
+
+Counters RunCommands(Hal& hal, uint32_t cmd_addr) {
+  if (hal.MmioRead(csr::kId) != csr::kIdValue) {
+    throw SimulationError("device does not answer with the sasim ID register");
+  }
+  hal.MmioWrite(csr::kIrqStatus, 1);
+  hal.MmioWrite(csr::kIrqEnable, 1);
+  hal.MmioWrite(csr::kCmdBase, cmd_addr);
+  hal.MmioWrite(csr::kCtrl, 1);
+  hal.WaitForIrq();
+  const uint32_t status = hal.MmioRead(csr::kStatus);
+  hal.MmioWrite(csr::kIrqStatus, 1);
+  if (status & 4) {
+    throw SimulationError(fmt::format(
+        "device stopped with an error at command #{} (opcode {}), controller state {}",
+        hal.MmioRead(csr::kCmdIndex), hal.MmioRead(csr::kLastOpcode),
+        isa::CtrlStateName(hal.MmioRead(csr::kCtrlState))));
+  }
+  if (!(status & 2)) throw SimulationError("interrupt without DONE status");
+  return ReadCounters(hal);
+}
+
+LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& p, const std::vector<uint8_t>& input) {
+  const ConvShape& s = p.layer.shape;
+  const auto cmd = compiler::CommandBytes(p.commands);
+  hal.DramWrite(p.cmd_addr, cmd.data(), cmd.size());
+  hal.DramWrite(p.place.weight_addr, p.lowered.weight_image.data(),
+                p.lowered.weight_image.size());
+  const auto packed = PackC16(input, s.in_channels, s.in_height, s.in_width);
+  hal.DramWrite(p.place.input_addr, packed.data(), packed.size());
+
+  LayerRun run;
+  run.counters = RunCommands(hal, p.cmd_addr);
+  const int oc = compiler::OutChannels(p.layer), oh = compiler::OutHeight(p.layer),
+            ow = compiler::OutWidth(p.layer);
+  std::vector<uint8_t> out(C16Bytes(oc, oh, ow));
+  hal.DramRead(p.place.output_addr, out.data(), out.size());
+  run.output = UnpackC16(out, oc, oh, ow);
+  return run;
+}
+
+LayerRun QConv2d(Hal& hal, const HwConfig& hw, const ConvShape& shape,
+                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
+                 const std::vector<int32_t>& bias, const RequantParams& requant, bool pool,
+                 uint32_t base_addr) {
+  compiler::ConvLayer layer;
+  layer.name = "qconv2d";
+  layer.shape = shape;
+  layer.requant = requant;
+  layer.pool = pool;
+  layer.weights = weights;
+  layer.bias = bias;
+  return RunLayer(hal, compiler::CompileLayer(layer, hw, base_addr), input);
+}
+
+LayerRun QConv2dRelu(Hal& hal, const HwConfig& hw, const ConvShape& shape,
+                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
+                     const std::vector<int32_t>& bias, int shift, Rounding rounding) {
+  return QConv2d(hal, hw, shape, input, weights, bias, {true, shift, rounding}, false);
+}
+
+LayerRun QConv2dReluMaxpool(Hal& hal, const HwConfig& hw, const ConvShape& shape,
+                            const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
+                            const std::vector<int32_t>& bias, int shift, Rounding rounding) {
+  return QConv2d(hal, hw, shape, input, weights, bias, {true, shift, rounding}, true);
+}
+
+LayerRun QLinear(Hal& hal, const HwConfig& hw, int in_features, int out_features,
+                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
+                 const std::vector<int32_t>& bias, int shift, Rounding rounding) {
+  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
+                 weights, bias, {false, shift, rounding}, false);
+}
+
+LayerRun QLinearRelu(Hal& hal, const HwConfig& hw, int in_features, int out_features,
+                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
+                     const std::vector<int32_t>& bias, int shift, Rounding rounding) {
+  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
+                 weights, bias, {true, shift, rounding}, false);
+}
+
+}  // namespace sasim

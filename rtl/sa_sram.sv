@@ -1,0 +1,34 @@
+// sa_sram: behavioural on-chip buffer of Words 128-bit words with ReadPorts read ports and one
+// write port. Reads are combinational (a synthesizable version registers them, adding one
+// pipeline stage and no throughput change); the write lands on the clock edge.
+// Latency: read 0 cycles, write 1 cycle.
+module sa_sram #(
+  parameter int unsigned Words     = 1024,
+  parameter int unsigned ReadPorts = 1,
+  localparam int unsigned AddrW    = (Words > 1) ? $clog2(Words) : 1
+) (
+  input  logic              clk_i,
+  input  logic              we_i,
+  input  logic [AddrW-1:0]  waddr_i,
+  input  logic [127:0]      wdata_i,
+  input  logic [AddrW-1:0]  raddr_i [ReadPorts],
+  output logic [127:0]      rdata_o [ReadPorts]
+);
+
+  logic [127:0] mem_q [Words];
+
+  always_ff @(posedge clk_i) begin
+    if (we_i) begin
+      mem_q[waddr_i] <= wdata_i;
+    end
+  end
+
+  for (genvar p = 0; p < ReadPorts; p++) begin : g_read
+    assign rdata_o[p] = mem_q[raddr_i[p]];
+  end
+
+`ifndef SYNTHESIS
+  WriteInRange: assert property (@(posedge clk_i) we_i |-> (32'(waddr_i) < Words));
+`endif
+
+endmodule

@@ -1,0 +1,189 @@
+// Shared single-layer test cases and checks, used against the functional device and the RTL.
+#ifndef SASIM_TESTS_LAYER_CASES_H_
+#define SASIM_TESTS_LAYER_CASES_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "compiler/layer_compiler.h"
+#include "host/common/hw_config.h"
+#include "host/common/layout.h"
+#include "host/golden/golden.h"
+#include "host/runtime/runtime.h"
+
+namespace sasim::testcases {
+
+inline HwConfig DefaultHw() { return HwConfig{}; }
+
+// Small buffers: many shapes below do not fit and must be tiled.
+inline HwConfig SmallHw() {
+  HwConfig hw;
+  hw.name = "small";
+  hw.array_rows = 8;
+  hw.abuf_bytes = 4 * 1024;
+  hw.wbuf_bytes = 16 * 1024;
+  hw.obuf_bytes = 2 * 1024;
+  hw.dram_latency_cycles = 50;
+  hw.dram_bytes_per_cycle = 8;
+  hw.dram_mib = 16;
+  return hw;
+}
+
+inline std::vector<uint8_t> RandomActivations(std::mt19937& rng, size_t n) {
+  std::uniform_int_distribution<int> d(0, 255);
+  std::vector<uint8_t> v(n);
+  for (auto& x : v) x = static_cast<uint8_t>(d(rng));
+  return v;
+}
+inline std::vector<int8_t> RandomWeights(std::mt19937& rng, size_t n) {
+  std::uniform_int_distribution<int> d(-40, 40);
+  std::bernoulli_distribution zero(0.1);  // some zero weights for the zero-operand counter
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = zero(rng) ? 0 : static_cast<int8_t>(d(rng));
+  return v;
+}
+inline std::vector<int32_t> RandomBias(std::mt19937& rng, size_t n) {
+  std::uniform_int_distribution<int> d(-5000, 5000);
+  std::vector<int32_t> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+struct LayerCase {
+  compiler::ConvLayer layer;
+  std::vector<uint8_t> input;
+};
+
+inline LayerCase MakeCase(const std::string& name, ConvShape s, bool relu, bool pool,
+                          Rounding rounding, uint32_t seed) {
+  std::mt19937 rng(seed);
+  LayerCase c;
+  c.layer.name = name;
+  c.layer.shape = s;
+  c.layer.pool = pool;
+  // Pick the shift that spreads outputs over the uint8 range (std of acc ~ 25 sqrt(K) * 74).
+  const double spread = 25.0 * std::sqrt(static_cast<double>(s.reduction())) * 74.0 / 40.0;
+  c.layer.requant = {relu, std::clamp(static_cast<int>(std::log2(spread)), 0, 31), rounding};
+  c.layer.weights = RandomWeights(rng, static_cast<size_t>(s.reduction()) * s.out_channels);
+  c.layer.bias = RandomBias(rng, s.out_channels);
+  c.input = RandomActivations(rng, static_cast<size_t>(s.in_channels) * s.in_height *
+                                       s.in_width);
+  // Some exact zero points in the input, for the zero-operand counter.
+  for (size_t i = 0; i < c.input.size(); i += 7) c.input[i] = 128;
+  return c;
+}
+
+// Shapes that exercise partial tiles, strides, padding, kernel sizes, pool, both roundings,
+// linear layers, and (on SmallHw) layers larger than every buffer.
+inline std::vector<LayerCase> LayerCases() {
+  const Rounding kF = Rounding::kFloor, kE = Rounding::kNearestEven;
+  std::vector<LayerCase> cases;
+  cases.push_back(MakeCase("conv3x20_9x9", {3, 9, 9, 20, 3, 3, 1, 1}, true, false, kF, 1));
+  cases.push_back(MakeCase("conv16x16_8x8_pool", {16, 8, 8, 16, 3, 3, 1, 1}, true, true, kE, 2));
+  cases.push_back(MakeCase("conv19x33_7x10_s2", {19, 7, 10, 33, 3, 3, 2, 1}, false, false, kF,
+                           3));
+  cases.push_back(MakeCase("conv8x16_12x12_k5_pool", {8, 12, 12, 16, 5, 5, 1, 2}, true, true,
+                           kF, 4));
+  cases.push_back(MakeCase("conv32x8_6x6_1x1", {32, 6, 6, 8, 1, 1, 1, 0}, false, false, kE, 5));
+  cases.push_back(MakeCase("conv4x16_5x5_nopad", {4, 5, 5, 16, 3, 3, 1, 0}, true, false, kE, 6));
+  cases.push_back(MakeCase("conv16x16_8x8_k2s2", {16, 8, 8, 16, 2, 2, 2, 0}, true, false, kF, 7));
+  cases.push_back(MakeCase("conv64x24_16x16_pool", {64, 16, 16, 24, 3, 3, 1, 1}, true, true, kF,
+                           8));
+  cases.push_back(MakeCase("linear100x37_relu", {100, 1, 1, 37, 1, 1, 1, 0}, true, false, kF, 9));
+  cases.push_back(MakeCase("linear64x10", {64, 1, 1, 10, 1, 1, 1, 0}, false, false, kE, 10));
+  return cases;
+}
+
+inline std::vector<uint8_t> GoldenOutput(const LayerCase& c) {
+  const auto& l = c.layer;
+  auto out = golden::Conv2d(l.shape, c.input, l.weights, l.bias, l.requant);
+  if (l.pool) {
+    out = golden::MaxPool2d(l.shape.out_channels, l.shape.out_height(), l.shape.out_width(), 2,
+                            2, out);
+  }
+  return out;
+}
+
+inline void ExpectMatchesGolden(const LayerCase& c, const LayerRun& run) {
+  const auto expected = GoldenOutput(c);
+  ASSERT_EQ(run.output.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(run.output[i], expected[i]) << "layer " << c.layer.name << " index " << i;
+  }
+}
+
+// MACs with a zero operand, counted the slow way: padded taps, activation 128, weight 0.
+inline uint64_t ZeroOperandMacs(const LayerCase& c) {
+  const ConvShape& s = c.layer.shape;
+  uint64_t zeros = 0;
+  for (int k = 0; k < s.out_channels; ++k) {
+    for (int e = 0; e < s.out_height(); ++e) {
+      for (int f = 0; f < s.out_width(); ++f) {
+        for (int ch = 0; ch < s.in_channels; ++ch) {
+          for (int r = 0; r < s.kernel_h; ++r) {
+            for (int q = 0; q < s.kernel_w; ++q) {
+              const int y = e * s.stride + r - s.padding, x = f * s.stride + q - s.padding;
+              const bool pad = y < 0 || y >= s.in_height || x < 0 || x >= s.in_width;
+              const uint8_t a =
+                  pad ? 128 : c.input[(static_cast<size_t>(ch) * s.in_height + y) *
+                                          s.in_width + x];
+              const int8_t w = c.layer.weights[((static_cast<size_t>(k) * s.in_channels + ch) *
+                                                    s.kernel_h + r) * s.kernel_w + q];
+              zeros += (a == 128 || w == 0);
+            }
+          }
+        }
+      }
+    }
+  }
+  return zeros;
+}
+
+inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::LayerProgram& p,
+                                     const Counters& n, bool timed) {
+  using isa::Counter;
+  const ConvShape& s = c.layer.shape;
+  const uint64_t outputs = static_cast<uint64_t>(s.out_channels) * s.out_height() *
+                           s.out_width();
+  EXPECT_EQ(Get(n, Counter::kMacs), static_cast<uint64_t>(s.macs()));
+  EXPECT_EQ(Get(n, Counter::kMacsZero), ZeroOperandMacs(c));
+  EXPECT_EQ(Get(n, Counter::kRequantOps), outputs);
+  EXPECT_EQ(Get(n, Counter::kPoolOps), c.layer.pool ? outputs / 4 : 0u);
+  const uint64_t out_words = static_cast<uint64_t>(p.lowered.n_tiles) *
+                             compiler::OutHeight(c.layer) * compiler::OutWidth(c.layer);
+  EXPECT_EQ(Get(n, Counter::kObufWrites), out_words);
+  EXPECT_EQ(Get(n, Counter::kObufReads), out_words);
+  EXPECT_EQ(Get(n, Counter::kDramWriteBytes), 16 * out_words);
+  const uint64_t weight_bytes = p.lowered.weight_image.size();
+  const uint64_t input_bytes = C16Bytes(s.in_channels, s.in_height, s.in_width);
+  EXPECT_GE(Get(n, Counter::kDramReadBytes), weight_bytes + input_bytes);
+  EXPECT_EQ(Get(n, Counter::kWbufWrites),
+            static_cast<uint64_t>(p.tiling.bands) * p.lowered.n_tiles * p.lowered.tile_words);
+  EXPECT_EQ(Get(n, Counter::kWbufReads),
+            4ull * p.tiling.bands * p.lowered.n_tiles + p.tiling.folds * p.lowered.steps);
+  EXPECT_EQ(Get(n, Counter::kDramReadBytes),
+            16 * (Get(n, Counter::kAbufWrites) + Get(n, Counter::kWbufWrites)));
+  EXPECT_GE(Get(n, Counter::kAbufWrites) * 16, input_bytes);
+  EXPECT_EQ(Get(n, Counter::kCommands), p.commands.size());
+  if (timed) {
+    const uint64_t cycles = Get(n, Counter::kCycles);
+    EXPECT_GE(cycles, p.tiling.compute_cycles);
+    EXPECT_EQ(Get(n, Counter::kBusyCycles) + Get(n, Counter::kStallLoad) +
+                  Get(n, Counter::kStallStore) + Get(n, Counter::kStallFetch),
+              cycles);
+    EXPECT_GE(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);
+  } else {
+    EXPECT_EQ(Get(n, Counter::kCycles), 0u);
+    EXPECT_EQ(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);
+  }
+}
+
+}  // namespace sasim::testcases
+
+#endif  // SASIM_TESTS_LAYER_CASES_H_

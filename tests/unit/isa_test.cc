@@ -1,0 +1,103 @@
+// The command encoding: every field survives encode -> decode, bad values are refused.
+#include "host/common/isa.h"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace sasim::isa {
+namespace {
+
+TEST(IsaTest, ComputeRoundTripsEveryField) {
+  std::mt19937 rng(11);
+  auto u = [&](uint32_t lo, uint32_t hi) {
+    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+  };
+  for (int i = 0; i < 2000; ++i) {
+    Compute c;
+    c.relu = u(0, 1);
+    c.rounding = u(0, 1) ? Rounding::kNearestEven : Rounding::kFloor;
+    c.shift = u(0, 31);
+    c.kernel_h = u(1, 15);
+    c.kernel_w = u(1, 15);
+    c.stride = u(1, 15);
+    c.channels = u(1, 0xffff);
+    c.in_width = u(1, 0xffff);
+    c.in_rows = u(1, 0xffff);
+    c.y_off = static_cast<int32_t>(u(0, 0xffff)) - 32768;
+    c.x_off = static_cast<int32_t>(u(0, 0xffff)) - 32768;
+    c.out_rows = 2 * u(1, 0x7fff);
+    c.out_width = 2 * u(1, 0x7fff);
+    c.pool = u(0, 1);
+    c.abuf_base = u(0, 0xffff);
+    c.wbuf_base = u(0, 0xffff);
+    c.obuf_base = u(0, 0xffff);
+    c.n_valid = u(1, 16);
+    const CommandWords w = EncodeCompute(c);
+    ASSERT_EQ(DecodeOpcode(w), Opcode::kCompute);
+    const Compute d = DecodeCompute(w);
+    EXPECT_EQ(d.relu, c.relu);
+    EXPECT_EQ(d.rounding, c.rounding);
+    EXPECT_EQ(d.pool, c.pool);
+    EXPECT_EQ(d.shift, c.shift);
+    EXPECT_EQ(d.kernel_h, c.kernel_h);
+    EXPECT_EQ(d.kernel_w, c.kernel_w);
+    EXPECT_EQ(d.stride, c.stride);
+    EXPECT_EQ(d.channels, c.channels);
+    EXPECT_EQ(d.in_width, c.in_width);
+    EXPECT_EQ(d.in_rows, c.in_rows);
+    EXPECT_EQ(d.y_off, c.y_off);
+    EXPECT_EQ(d.x_off, c.x_off);
+    EXPECT_EQ(d.out_rows, c.out_rows);
+    EXPECT_EQ(d.out_width, c.out_width);
+    EXPECT_EQ(d.abuf_base, c.abuf_base);
+    EXPECT_EQ(d.wbuf_base, c.wbuf_base);
+    EXPECT_EQ(d.obuf_base, c.obuf_base);
+    EXPECT_EQ(d.n_valid, c.n_valid);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(IsaTest, TransferAndSyncRoundTrip) {
+  Transfer t{Buffer::kWeight, 0x123450, 0x800, 17, 33, 580, 3};
+  const CommandWords w = EncodeTransfer(Opcode::kStore, t);
+  EXPECT_EQ(DecodeOpcode(w), Opcode::kStore);
+  const Transfer d = DecodeTransfer(w);
+  EXPECT_EQ(d.buffer, t.buffer);
+  EXPECT_EQ(d.dram_addr, t.dram_addr);
+  EXPECT_EQ(d.dram_stride, t.dram_stride);
+  EXPECT_EQ(d.sram_addr, t.sram_addr);
+  EXPECT_EQ(d.sram_stride, t.sram_stride);
+  EXPECT_EQ(d.row_words, t.row_words);
+  EXPECT_EQ(d.rows, t.rows);
+  const Sync s = DecodeSync(EncodeSync({7, 9}));
+  EXPECT_EQ(s.dma_jobs, 7u);
+  EXPECT_EQ(s.compute_jobs, 9u);
+  EXPECT_EQ(DecodeOpcode(EncodeEnd()), Opcode::kEnd);
+}
+
+TEST(IsaTest, RefusesValuesThatDoNotFit) {
+  Compute c;
+  c.shift = 32;
+  EXPECT_THROW(EncodeCompute(c), std::invalid_argument);
+  c = Compute{};
+  c.pool = true;
+  c.out_rows = 3;
+  EXPECT_THROW(EncodeCompute(c), std::invalid_argument);
+  Transfer t{Buffer::kAct, 0x1008, 0, 0, 0, 1, 1};  // unaligned DRAM address
+  EXPECT_THROW(EncodeTransfer(Opcode::kLoad, t), std::invalid_argument);
+  t.dram_addr = 0x1000;
+  t.row_words = 0;
+  EXPECT_THROW(EncodeTransfer(Opcode::kLoad, t), std::invalid_argument);
+}
+
+TEST(IsaTest, DescribeNamesTheCommand) {
+  EXPECT_EQ(Describe(EncodeEnd()), "END");
+  EXPECT_EQ(Describe(EncodeSync({3, 4})), "SYNC dma>=3 compute>=4");
+  CommandWords bad{};
+  bad[0] = 0x77;
+  EXPECT_EQ(Describe(bad), "ILLEGAL opcode 119");
+}
+
+}  // namespace
+}  // namespace sasim::isa
