@@ -1,0 +1,182 @@
+// The Verilated sa_top, clocked by plain C++: drives its DRAM master port from a DramPort,
+// gives CSR access, and watches for lost progress. Used bare (benches, tests) and inside the
+// SystemC platform (sim/platform.h), which only adds the TLM sockets around it.
+#ifndef SASIM_SIM_ACCEL_CORE_H_
+#define SASIM_SIM_ACCEL_CORE_H_
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "host/common/errors.h"
+#include "host/common/hw_config.h"
+#include "host/common/isa.h"
+#include "sim/dram_model.h"
+#include "verilated.h"
+
+namespace sasim {
+
+class Core {
+ public:
+  virtual ~Core() = default;
+  // A CSR write takes one clock cycle; a read is combinational.
+  virtual void CsrWrite(uint32_t offset, uint32_t value) = 0;
+  virtual uint32_t CsrRead(uint32_t offset) = 0;
+  virtual bool irq() = 0;
+  virtual bool running() = 0;  // the controller is executing a command stream
+  virtual uint64_t cycle() const = 0;
+  // Runs until the interrupt rises, the controller stops, or max_cycles pass; returns the
+  // cycles run. Throws SimulationError when the watchdog fires.
+  virtual uint64_t Run(uint64_t max_cycles) = 0;
+};
+
+// Verilated cores built for the shipped hw configs (sim/models.cc, generated).
+std::unique_ptr<Core> MakeVerilatedCore(const HwConfig& hw, DramPort* port);
+
+template <class Model>
+class AccelCore : public Core {
+ public:
+  AccelCore(const HwConfig& hw, DramPort* port)
+      : hw_(hw), port_(port), context_(std::make_unique<VerilatedContext>()) {
+    model_ = std::make_unique<Model>(context_.get(), "sa_top");
+    model_->rst_ni = 0;
+    model_->clk_i = 0;
+    model_->rd_req_ready_i = 1;
+    model_->wr_req_ready_i = 1;
+    model_->wr_data_ready_i = 1;
+    model_->eval();
+    for (int i = 0; i < 2; ++i) Step();
+    model_->rst_ni = 1;
+    Step();
+    cycle_ = 0;
+  }
+  ~AccelCore() override { model_->final(); }
+
+  void CsrWrite(uint32_t offset, uint32_t value) override {
+    model_->csr_valid_i = 1;
+    model_->csr_write_i = 1;
+    model_->csr_addr_i = offset;
+    model_->csr_wdata_i = value;
+    Step();
+    model_->csr_valid_i = 0;
+    model_->csr_write_i = 0;
+    last_progress_ = cycle_;
+  }
+
+  uint32_t CsrRead(uint32_t offset) override {
+    model_->csr_addr_i = offset;
+    model_->eval();
+    return model_->csr_rdata_o;
+  }
+
+  bool irq() override { return model_->irq_o; }
+  bool running() override {
+    const auto s = static_cast<isa::CtrlState>(model_->dbg_state_o);
+    return s == isa::CtrlState::kFetch || s == isa::CtrlState::kDispatch ||
+           s == isa::CtrlState::kSync;
+  }
+  uint64_t cycle() const override { return cycle_; }
+
+  uint64_t Run(uint64_t max_cycles) override {
+    const uint64_t start = cycle_;
+    while (cycle_ - start < max_cycles) {
+      Step();
+      if (model_->dbg_progress_o) last_progress_ = cycle_;
+      if (model_->irq_o || !running()) break;
+      if (cycle_ - last_progress_ > hw_.watchdog_cycles) {
+        throw SimulationError(fmt::format(
+            "watchdog: no progress for {} cycles, at cycle {}: controller state {}, "
+            "command #{} (opcode {})",
+            hw_.watchdog_cycles, cycle_, isa::CtrlStateName(model_->dbg_state_o),
+            model_->dbg_cmd_index_o, int{model_->dbg_opcode_o}));
+      }
+    }
+    return cycle_ - start;
+  }
+
+ private:
+  struct Beat {
+    uint64_t cycle;
+    uint32_t words[4];
+  };
+  struct WriteBurst {
+    uint32_t addr;
+    uint32_t beats;
+    std::string data;
+  };
+
+  // One clock cycle. Inputs change while the clock is low; the DRAM side samples the master's
+  // requests before the rising edge, as the RTL does.
+  void Step() {
+    model_->rd_data_valid_i = 0;
+    if (!read_beats_.empty() && read_beats_.front().cycle <= cycle_) {
+      model_->rd_data_valid_i = 1;
+      for (int i = 0; i < 4; ++i) model_->rd_data_i[i] = read_beats_.front().words[i];
+      read_beats_.pop_front();
+    }
+    model_->wr_resp_valid_i = 0;
+    if (!write_responses_.empty() && write_responses_.front() <= cycle_) {
+      model_->wr_resp_valid_i = 1;
+      write_responses_.pop_front();
+    }
+    model_->clk_i = 0;
+    model_->eval();
+    if (model_->rd_req_valid_o) IssueRead(model_->rd_req_addr_o, model_->rd_req_beats_o);
+    if (model_->wr_req_valid_o) {
+      write_bursts_.push_back({model_->wr_req_addr_o, model_->wr_req_beats_o, {}});
+    }
+    if (model_->wr_data_valid_o) TakeWriteBeat();
+    model_->clk_i = 1;
+    model_->eval();
+    ++cycle_;
+  }
+
+  void IssueRead(uint32_t addr, uint32_t beats) {
+    std::string buf(static_cast<size_t>(beats) * 16, '\0');
+    const uint64_t last = port_->Read(cycle_, addr, reinterpret_cast<uint8_t*>(buf.data()),
+                                      beats * 16);
+    // Beats arrive one per cycle, the last at `last`, never before the next cycle, in order.
+    uint64_t at = last >= beats ? last - beats + 1 : 0;
+    if (!read_beats_.empty()) at = std::max(at, read_beats_.back().cycle + 1);
+    at = std::max(at, cycle_ + 1);
+    for (uint32_t i = 0; i < beats; ++i) {
+      Beat beat{at + i, {}};
+      std::memcpy(beat.words, buf.data() + 16 * i, 16);
+      read_beats_.push_back(beat);
+    }
+  }
+
+  void TakeWriteBeat() {
+    if (write_bursts_.empty()) throw SimulationError("sa_top sent write data without an address");
+    WriteBurst& burst = write_bursts_.front();
+    uint32_t words[4];
+    for (int i = 0; i < 4; ++i) words[i] = model_->wr_data_o[i];
+    burst.data.append(reinterpret_cast<const char*>(words), 16);
+    if (burst.data.size() == static_cast<size_t>(burst.beats) * 16) {
+      const uint64_t last =
+          port_->Write(cycle_, burst.addr, reinterpret_cast<const uint8_t*>(burst.data.data()),
+                       burst.beats * 16);
+      write_responses_.push_back(std::max(last, cycle_ + 1));
+      write_bursts_.pop_front();
+    }
+  }
+
+  HwConfig hw_;
+  DramPort* port_;
+  std::unique_ptr<VerilatedContext> context_;
+  std::unique_ptr<Model> model_;
+  uint64_t cycle_ = 0;
+  uint64_t last_progress_ = 0;
+  std::deque<Beat> read_beats_;
+  std::deque<WriteBurst> write_bursts_;
+  std::deque<uint64_t> write_responses_;
+};
+
+
+}  // namespace sasim
+
+#endif  // SASIM_SIM_ACCEL_CORE_H_
