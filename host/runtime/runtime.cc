@@ -27,7 +27,17 @@ Counters RunCommands(Hal& hal, uint32_t cmd_addr) {
   hal.MmioWrite(csr::kIrqEnable, 1);
   hal.MmioWrite(csr::kCmdBase, cmd_addr);
   hal.MmioWrite(csr::kCtrl, 1);
-  hal.WaitForIrq();
+  try {
+    hal.WaitForIrq();
+  } catch (const SimulationError& e) {
+    // Name the command the controller was stuck on, read back from the stream in DRAM.
+    const uint32_t index = hal.MmioRead(csr::kCmdIndex);
+    isa::CommandWords words{};
+    hal.DramRead(cmd_addr + index * isa::kCommandBytes, reinterpret_cast<uint8_t*>(words.data()),
+                 isa::kCommandBytes);
+    throw SimulationError(fmt::format("{}; last command #{}: {}", e.what(), index,
+                                      isa::Describe(words)));
+  }
   const uint32_t status = hal.MmioRead(csr::kStatus);
   hal.MmioWrite(csr::kIrqStatus, 1);
   if (status & 4) {
