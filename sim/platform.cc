@@ -290,6 +290,9 @@ struct Platform::Modules {
 
 Platform::Platform(const HwConfig& hw, uint64_t quantum_cycles) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  // The host program ends the simulation with sc_stop(); that is not news.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   if (sc_core::sc_get_status() != sc_core::SC_ELABORATION) {
     throw SimulationError("a process can elaborate one SystemC platform only");
   }
