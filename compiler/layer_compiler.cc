@@ -301,7 +301,6 @@ CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const 
     }
   }
   store(tiles - 1);
-  require(next_dma, next_compute);
   *dma_jobs = next_dma;
   *compute_jobs = next_compute;
   return stats;
@@ -343,6 +342,7 @@ LayerProgram CompileLayer(const ConvLayer& layer, const HwConfig& hw, uint32_t b
     dma_jobs = compute_jobs = 0;
     EmitCommands(layer, p.lowered, p.tiling, hw, p.place, &p.commands, &dma_jobs,
                  &compute_jobs);
+    p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
     p.commands.push_back(isa::EncodeEnd());
     if (pass == 1 && p.commands.size() != count_before) {
       throw CompileError("internal: command count changed between passes");

@@ -75,7 +75,8 @@ struct CommandStats {
   int loads = 0, stores = 0, computes = 0, syncs = 0;
 };
 
-// Appends the layer's commands (without END) to `out`. `dma_jobs` and `compute_jobs` count
+// Appends the layer's commands to `out`, without a final SYNC or END: the last STORE may still
+// be running when they end. `dma_jobs` and `compute_jobs` count
 // the jobs issued before this layer in the same stream (SYNC targets are absolute) and are
 // advanced past this layer.
 CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const Tiling& tiling,

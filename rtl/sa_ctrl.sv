@@ -57,6 +57,9 @@ module sa_ctrl
   input  logic         ev_dram_write_beat_i,
   input  logic [4:0]   ev_requant_i,
   input  logic [4:0]   ev_pool_i,
+  // Counter snapshot beats for the DMA (SNAPSHOT command).
+  input  logic [15:0]  snap_beat_idx_i,
+  output logic [127:0] snap_beat_o,
   // Debug view for the platform's watchdog.
   output ctrl_state_e  state_o,
   output logic [31:0]  cmd_index_o,
@@ -88,6 +91,8 @@ module sa_ctrl
   logic [31:0] comp_done_q, comp_done_d;
 
   logic [63:0] counter_q [NumCounters];
+  logic [63:0] snap_q [NumCounters];
+  logic        snap_take;
   logic [63:0] counter_inc [NumCounters];
 
   // Decoded head command.
@@ -143,6 +148,7 @@ module sa_ctrl
     dma_done_d    = dma_done_q + ((dma_job_done_i && !dma_busy_fetch_i) ? 32'd1 : 32'd0);
     comp_done_d   = comp_done_q + (comp_done_i ? 32'd1 : 32'd0);
     pop           = 1'b0;
+    snap_take     = 1'b0;
     comp_start_o  = 1'b0;
     want_dma      = 1'b0;
 
@@ -201,6 +207,21 @@ module sa_ctrl
                 dma_job_valid_o = 1'b1;
                 dma_issued_d    = dma_issued_q + 32'd1;
                 pop             = 1'b1;
+              end
+            end
+            OpSnap: begin
+              // A DMA job that writes the counters, frozen now, to DRAM.
+              want_dma = 1'b1;
+              if (dma_job_ready_i) begin
+                dma_job_valid_o     = 1'b1;
+                dma_job_store_o     = 1'b1;
+                dma_job_buf_o       = 2'd3;
+                dma_job_sram_addr_o = '0;
+                dma_job_row_words_o = 16'((NumCounters * 8 + 15) / 16);
+                dma_job_rows_o      = 16'd1;
+                dma_issued_d        = dma_issued_q + 32'd1;
+                snap_take           = 1'b1;
+                pop                 = 1'b1;
               end
             end
             OpCompute: begin
@@ -289,7 +310,10 @@ module sa_ctrl
       dma_done_q    <= '0;
       comp_done_q   <= '0;
       for (int unsigned i = 0; i < FifoBeats; i++) fifo_q[i] <= '0;
-      for (int unsigned i = 0; i < NumCounters; i++) counter_q[i] <= '0;
+      for (int unsigned i = 0; i < NumCounters; i++) begin
+        counter_q[i] <= '0;
+        snap_q[i]    <= '0;
+      end
     end else begin
       state_q       <= state_d;
       irq_en_q      <= irq_en_d;
@@ -304,6 +328,9 @@ module sa_ctrl
       dma_done_q    <= dma_done_d;
       comp_done_q   <= comp_done_d;
       fifo_count_q  <= fifo_count_d;
+      if (snap_take) begin
+        for (int unsigned i = 0; i < NumCounters; i++) snap_q[i] <= counter_q[i];
+      end
       if (cmd_beat_valid_i) begin
         fifo_q[fifo_wr_q] <= cmd_beat_i;
         fifo_wr_q <= fifo_wr_q + 1'b1;
@@ -350,6 +377,14 @@ module sa_ctrl
         end
       end
     endcase
+  end
+
+  // Snapshot beat i holds counters 2i (bits 63:0) and 2i+1 (bits 127:64).
+  always_comb begin
+    snap_beat_o = '0;
+    for (int unsigned i = 0; i < NumCounters; i++) begin
+      if (32'(snap_beat_idx_i) == i / 2) snap_beat_o[64*(i%2) +: 64] = snap_q[i];
+    end
   end
 
   // Reserved command bits.

@@ -13,7 +13,8 @@ package sa_pkg;
     OpLoad    = 8'd2,
     OpStore   = 8'd3,
     OpCompute = 8'd4,
-    OpSync    = 8'd5
+    OpSync    = 8'd5,
+    OpSnap    = 8'd6
   } opcode_e;
 
   // A decoded COMPUTE command (docs/isa.md).

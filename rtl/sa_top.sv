@@ -80,6 +80,16 @@ module sa_top
   logic [4:0]   ev_requant, ev_pool;
 
   ctrl_state_e  ctrl_state;
+  logic [127:0] snap_beat;
+
+  // Buffer ports (declared before the blocks that use them).
+  localparam int unsigned AbufAw = $clog2(AbufWords);
+  localparam int unsigned WbufAw = $clog2(WbufWords);
+  localparam int unsigned ObufAw = $clog2(ObufWords);
+  logic [AbufAw-1:0] abuf_raddr_t [Rows];
+  logic [WbufAw-1:0] wbuf_raddr_t [5];
+  logic [ObufAw-1:0] obuf_raddr_t [1];
+  logic [127:0]      obuf_dma_rdata [1];
 
   sa_ctrl #(
     .Rows (Rows),
@@ -118,14 +128,16 @@ module sa_top
     .ev_abuf_write_i       (buf_we && buf_sel == 2'd0),
     .ev_wbuf_reads_i       (ev_wbuf_reads),
     .ev_wbuf_write_i       (buf_we && buf_sel == 2'd1),
-    .ev_obuf_read_i        (obuf_re),
+    .ev_obuf_read_i        (obuf_re && buf_sel != 2'd3),
     .ev_obuf_write_i       (obuf_we),
     .ev_macs_i             (ev_macs),
     .ev_macs_zero_i        (ev_macs_zero),
     .ev_dram_read_beat_i   (rd_data_valid_i),
-    .ev_dram_write_beat_i  (wr_data_valid_o && wr_data_ready_i),
+    .ev_dram_write_beat_i  (wr_data_valid_o && wr_data_ready_i && buf_sel != 2'd3),
     .ev_requant_i          (ev_requant),
     .ev_pool_i             (ev_pool),
+    .snap_beat_idx_i       (obuf_dma_raddr),
+    .snap_beat_o           (snap_beat),
     .state_o               (ctrl_state),
     .cmd_index_o           (dbg_cmd_index_o),
     .last_opcode_o         (dbg_opcode_o)
@@ -155,7 +167,7 @@ module sa_top
     .buf_wdata_o       (buf_wdata),
     .obuf_re_o         (obuf_re),
     .obuf_raddr_o      (obuf_dma_raddr),
-    .obuf_rdata_i      (obuf_dma_rdata[0]),
+    .obuf_rdata_i      (buf_sel == 2'd3 ? snap_beat : obuf_dma_rdata[0]),
     .cmd_beat_valid_o  (cmd_beat_valid),
     .cmd_beat_o        (cmd_beat),
     .rd_req_valid_o,
@@ -200,14 +212,6 @@ module sa_top
 
   // ---------------------------------------------------------------------------------------------
   // Buffers.
-  localparam int unsigned AbufAw = $clog2(AbufWords);
-  localparam int unsigned WbufAw = $clog2(WbufWords);
-  localparam int unsigned ObufAw = $clog2(ObufWords);
-
-  logic [AbufAw-1:0] abuf_raddr_t [Rows];
-  logic [WbufAw-1:0] wbuf_raddr_t [5];
-  logic [ObufAw-1:0] obuf_raddr_t [1];
-  logic [127:0]      obuf_dma_rdata [1];
 
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_addr
     assign abuf_raddr_t[r] = abuf_raddr[r][AbufAw-1:0];

@@ -33,6 +33,13 @@ class BareDevice : public Hal {
       core_->Run(1u << 20);
     }
   }
+  bool WaitForIrqFor(uint64_t cycles) override {
+    if (!core_->irq() && core_->running()) core_->Run(cycles);
+    if (!core_->irq() && !core_->running()) {
+      throw SimulationError("waiting for an interrupt while the accelerator is stopped");
+    }
+    return core_->irq();
+  }
   Core& core() { return *core_; }
 
  private:

@@ -110,6 +110,7 @@ class AcceleratorModule : public sc_core::sc_module, private DramPort {
   }
 
   bool irq() const { return core_->irq(); }
+  sc_time period() const { return period_; }
   std::exception_ptr error() const { return error_; }
   uint64_t cycles() const { return core_->cycle(); }
   uint64_t syncs() const { return syncs_; }
@@ -233,6 +234,13 @@ class HostModule : public sc_core::sc_module, public Hal {
   void WaitForIrq() override {
     while (!accel_->irq() && !accel_->error()) wait(accel_->irq_event);
     if (accel_->error()) std::rethrow_exception(accel_->error());
+  }
+  bool WaitForIrqFor(uint64_t cycles) override {
+    if (!accel_->irq() && !accel_->error()) {
+      wait(accel_->period() * static_cast<double>(cycles), accel_->irq_event);
+    }
+    if (accel_->error()) std::rethrow_exception(accel_->error());
+    return accel_->irq();
   }
 
  private:

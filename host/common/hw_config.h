@@ -12,7 +12,7 @@ struct HwConfig {
   int array_rows = 16;
   int array_cols = 16;                 // the RTL's channel block: 16 only, for now
   uint32_t abuf_bytes = 64 * 1024;     // activation buffer
-  uint32_t wbuf_bytes = 128 * 1024;    // weight buffer
+  uint32_t wbuf_bytes = 160 * 1024;    // weight buffer
   uint32_t obuf_bytes = 32 * 1024;     // output buffer
   uint32_t dram_latency_cycles = 60;   // first beat of a burst, after the request
   uint32_t dram_bytes_per_cycle = 16;  // sustained bandwidth, at most the 16-byte bus

@@ -95,6 +95,16 @@ CommandWords EncodeSync(const Sync& s) {
   return w;
 }
 
+CommandWords EncodeSnapshot(uint32_t dram_addr) {
+  CheckFits("snapshot", "dram_addr % 16", dram_addr % kWordBytes, 0, 0);
+  CommandWords w{};
+  w[0] = static_cast<uint32_t>(Opcode::kSnapshot);
+  w[1] = dram_addr;
+  return w;
+}
+
+uint32_t DecodeSnapshotAddr(const CommandWords& w) { return w[1]; }
+
 Opcode DecodeOpcode(const CommandWords& w) { return static_cast<Opcode>(Bits(w[0], 0, 8)); }
 
 Transfer DecodeTransfer(const CommandWords& w) {
@@ -141,7 +151,7 @@ std::string Describe(const CommandWords& w) {
     case Opcode::kLoad:
     case Opcode::kStore: {
       const Transfer t = DecodeTransfer(w);
-      static const char* kBuf[] = {"abuf", "wbuf", "obuf", "?"};
+      static const char* kBuf[] = {"abuf", "wbuf", "obuf", "counters"};
       return fmt::format("{} {} dram=0x{:x} stride={} sram={} sstride={} {}x{} words",
                          DecodeOpcode(w) == Opcode::kLoad ? "LOAD" : "STORE",
                          kBuf[static_cast<int>(t.buffer) & 3], t.dram_addr, t.dram_stride,
@@ -160,6 +170,8 @@ std::string Describe(const CommandWords& w) {
       const Sync s = DecodeSync(w);
       return fmt::format("SYNC dma>={} compute>={}", s.dma_jobs, s.compute_jobs);
     }
+    case Opcode::kSnapshot:
+      return fmt::format("SNAPSHOT dram=0x{:x}", DecodeSnapshotAddr(w));
   }
   return fmt::format("ILLEGAL opcode {}", Bits(w[0], 0, 8));
 }

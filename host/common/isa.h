@@ -23,9 +23,10 @@ enum class Opcode : uint8_t {
   kStore = 3,    // output buffer -> DRAM (2-D transfer)
   kCompute = 4,  // one conv/linear tile (all folds of one 16-channel output block)
   kSync = 5,     // wait until the DMA and compute engines have finished given job counts
+  kSnapshot = 6, // DMA job: write all counters, as they are at dispatch, to DRAM
 };
 
-enum class Buffer : uint8_t { kAct = 0, kWeight = 1, kOut = 2 };
+enum class Buffer : uint8_t { kAct = 0, kWeight = 1, kOut = 2, kCounters = 3 };
 
 // LOAD / STORE: `rows` rows of `row_words` 16-byte words.
 struct Transfer {
@@ -76,6 +77,9 @@ CommandWords EncodeEnd();
 CommandWords EncodeTransfer(Opcode op, const Transfer& t);
 CommandWords EncodeCompute(const Compute& c);
 CommandWords EncodeSync(const Sync& s);
+// SNAPSHOT writes kSnapshotBytes at dram_addr: counter i as a little-endian uint64 at 8 * i.
+CommandWords EncodeSnapshot(uint32_t dram_addr);
+uint32_t DecodeSnapshotAddr(const CommandWords& w);
 
 Opcode DecodeOpcode(const CommandWords& w);
 Transfer DecodeTransfer(const CommandWords& w);
@@ -132,6 +136,8 @@ enum class Counter : uint8_t {
   kCount
 };
 inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
+inline constexpr int kSnapshotBeats = (kNumCounters * 8 + 15) / 16;
+inline constexpr int kSnapshotBytes = kSnapshotBeats * 16;
 const char* CounterName(Counter c);
 
 }  // namespace sasim::isa

@@ -1,6 +1,8 @@
 #include "host/config/config_loader.h"
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <fmt/core.h>
@@ -52,6 +54,10 @@ class KeyReader {
       if (!node.IsScalar()) Fail(path_, node.Mark(), key, "expected a single value");
       return node;
     }
+    return Default(key);
+  }
+
+  YAML::Node Default(const char* key) const {
     for (const auto& spec : keys_) {
       if (std::string(spec.name) == key && spec.default_value != nullptr) {
         return YAML::Node(spec.default_value);
@@ -89,6 +95,11 @@ class KeyReader {
   }
 
   std::string String(const char* key) const { return Get(key).as<std::string>(); }
+  bool Has(const char* key) const { return static_cast<bool>(root_[key]); }
+  int Line(const char* key) const {
+    const YAML::Node n = root_[key];
+    return (n ? n.Mark() : root_.Mark()).line + 1;
+  }
 
   [[noreturn]] void Bad(const char* key, const std::string& why) const {
     Fail(path_, root_[key] ? root_[key].Mark() : root_.Mark(), key, why);
@@ -101,6 +112,163 @@ class KeyReader {
 };
 
 }  // namespace
+
+namespace {
+
+// A sub-mapping (input, one layer) checked against its own key table.
+YAML::Node Mapping(const std::string& path, const YAML::Node& parent, const char* key) {
+  const YAML::Node node = parent[key];
+  if (!node) Fail(path, parent.Mark(), key, "missing (required)");
+  return node;
+}
+
+Rounding ParseRoundingKey(const std::string& path, const YAML::Node& node, const char* key) {
+  Rounding mode;
+  if (!ParseRounding(node.as<std::string>(), &mode)) {
+    Fail(path, node.Mark(), key, fmt::format("'{}' is not a rounding mode (floor, nearest_even)",
+                                             node.as<std::string>()));
+  }
+  return mode;
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& NetKeys() {
+  static const std::vector<KeySpec> keys = {
+      {"name", "string", nullptr, "name of the network; reports go to runs/<name>/"},
+      {"input", "mapping", nullptr, "the input tensor: shape and scale_exp"},
+      {"rounding", "string", "floor", "default rounding of every layer: floor or nearest_even"},
+      {"weights", "string", nullptr,
+       "'synthetic', or a directory (relative to this file) with <layer>.weight.npy (int8, "
+       "OIHW or [out, in]) and <layer>.bias.npy (int32, [out])"},
+      {"seed", "int", "1", "seed of the synthetic weights and input"},
+      {"layers", "list", nullptr, "the layers, in order"},
+  };
+  return keys;
+}
+
+const std::vector<KeySpec>& NetInputKeys() {
+  static const std::vector<KeySpec> keys = {
+      {"shape", "list", nullptr, "[C, H, W] of the input image"},
+      {"scale_exp", "int", "0", "input scale exponent c_x: real value = 2^-c_x (x - 128)"},
+  };
+  return keys;
+}
+
+const std::vector<KeySpec>& LayerKeys(const std::string& type) {
+  static const KeySpec kName{"name", "string", nullptr, "layer name (unique)"};
+  static const KeySpec kType{"type", "string", nullptr,
+                             "conv2d, linear, relu, maxpool or flatten"};
+  static const KeySpec kShift{"shift", "int", "", "right shift c_x + c_w - c_y, 0..31"};
+  static const KeySpec kWexp{"weight_exp", "int", "", "weight scale exponent c_w (with output_exp)"};
+  static const KeySpec kOexp{"output_exp", "int", "", "output scale exponent c_y (with weight_exp)"};
+  static const KeySpec kRound{"rounding", "string", "", "floor or nearest_even (else the net's)"};
+  static const std::map<std::string, std::vector<KeySpec>> keys = {
+      {"conv2d",
+       {kName, kType, {"out_channels", "int", nullptr, "output channels"},
+        {"kernel", "int", nullptr, "square kernel size, 1..15"},
+        {"stride", "int", "1", "stride, 1..15"},
+        {"padding", "int", "0", "zero padding (the zero point), smaller than the kernel"},
+        kShift, kWexp, kOexp, kRound}},
+      {"linear",
+       {kName, kType, {"out_features", "int", nullptr, "output features"}, kShift, kWexp, kOexp,
+        kRound}},
+      {"relu", {kName, kType}},
+      {"maxpool",
+       {kName, kType, {"kernel", "int", "2", "window: 2 only"},
+        {"stride", "int", "2", "stride: 2 only"}}},
+      {"flatten", {kName, kType}},
+  };
+  static const std::vector<KeySpec> none;
+  const auto it = keys.find(type);
+  return it == keys.end() ? none : it->second;
+}
+
+compiler::NetSpec LoadNet(const std::string& path) {
+  const YAML::Node root = LoadYaml(path);
+  const KeyReader top(path, root, NetKeys());
+  compiler::NetSpec net;
+  net.path = path;
+  net.name = top.String("name");
+  const YAML::Node input = Mapping(path, root, "input");
+  const KeyReader in(path, input, NetInputKeys());
+  const YAML::Node shape = Mapping(path, input, "shape");
+  net.input_line = shape.Mark().line + 1;
+  if (!shape.IsSequence() || shape.size() != 3) {
+    Fail(path, shape.Mark(), "input.shape", "expected [C, H, W]");
+  }
+  int* dims[] = {&net.input_channels, &net.input_height, &net.input_width};
+  for (size_t i = 0; i < 3; ++i) {
+    try {
+      *dims[i] = shape[i].as<int>();
+    } catch (const YAML::Exception&) {
+      Fail(path, shape.Mark(), "input.shape", "expected three integers");
+    }
+    if (*dims[i] < 1 || *dims[i] > 4096) {
+      Fail(path, shape.Mark(), "input.shape", fmt::format("size {} is outside 1..4096", *dims[i]));
+    }
+  }
+  net.input_exp = static_cast<int>(in.Int("scale_exp", 0, 31));
+  if (top.Has("rounding")) net.rounding = ParseRoundingKey(path, root["rounding"], "rounding");
+  const std::string weights = top.String("weights");
+  net.weights_line = top.Line("weights");
+  net.seed = static_cast<uint32_t>(top.Int("seed", 0, 0xffffffff));
+  if (weights != "synthetic") {
+    namespace fs = std::filesystem;
+    fs::path dir(weights);
+    if (dir.is_relative()) dir = fs::path(path).parent_path() / dir;
+    if (!fs::is_directory(dir)) {
+      Fail(path, root["weights"].Mark(), "weights",
+           fmt::format("'{}' is neither 'synthetic' nor a directory", weights));
+    }
+    net.synthetic = false;
+    net.weights_dir = dir.string();
+  }
+  const YAML::Node layers = Mapping(path, root, "layers");
+  if (!layers.IsSequence() || layers.size() == 0) {
+    Fail(path, layers.Mark(), "layers", "expected a list of layers");
+  }
+  std::set<std::string> names;
+  for (const YAML::Node& node : layers) {
+    if (!node.IsMap()) Fail(path, node.Mark(), "layers", "each layer is a mapping");
+    const YAML::Node type_node = node["type"];
+    if (!type_node) Fail(path, node.Mark(), "type", "missing (required)");
+    compiler::LayerSpec l;
+    l.type = type_node.as<std::string>();
+    l.line = node.Mark().line + 1;
+    const auto& keys = LayerKeys(l.type);
+    if (keys.empty()) {
+      Fail(path, type_node.Mark(), "type",
+           fmt::format("unknown layer type '{}' (known: conv2d, linear, relu, maxpool, flatten)",
+                       l.type));
+    }
+    const KeyReader r(path, node, keys);
+    l.name = r.String("name");
+    if (!names.insert(l.name).second) {
+      Fail(path, node["name"].Mark(), "name", fmt::format("layer name '{}' is used twice",
+                                                          l.name));
+    }
+    if (l.type == "conv2d") {
+      l.out_channels = static_cast<int>(r.Int("out_channels", 1, 65535));
+      l.kernel = static_cast<int>(r.Int("kernel", 1, 15));
+      l.stride = static_cast<int>(r.Int("stride", 1, 15));
+      l.padding = static_cast<int>(r.Int("padding", 0, 14));
+    } else if (l.type == "linear") {
+      l.out_features = static_cast<int>(r.Int("out_features", 1, 65535));
+    } else if (l.type == "maxpool") {
+      l.pool_kernel = static_cast<int>(r.Int("kernel", 1, 15));
+      l.pool_stride = static_cast<int>(r.Int("stride", 1, 15));
+    }
+    if (l.type == "conv2d" || l.type == "linear") {
+      if (r.Has("shift")) l.shift = static_cast<int>(r.Int("shift", -1000, 1000));
+      if (r.Has("weight_exp")) l.weight_exp = static_cast<int>(r.Int("weight_exp", -64, 64));
+      if (r.Has("output_exp")) l.output_exp = static_cast<int>(r.Int("output_exp", -64, 64));
+      if (r.Has("rounding")) l.rounding = ParseRoundingKey(path, node["rounding"], "rounding");
+    }
+    net.layers.push_back(l);
+  }
+  return net;
+}
 
 const std::vector<KeySpec>& HwConfigKeys() {
   static const std::vector<KeySpec> keys = {

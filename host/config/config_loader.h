@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/net_ir.h"
 #include "host/common/hw_config.h"
 
 namespace sasim {
@@ -22,6 +23,15 @@ struct KeySpec {
 const std::vector<KeySpec>& HwConfigKeys();
 
 HwConfig LoadHwConfig(const std::string& path);
+
+// The net file keys: top level, `input`, and each layer type's keys.
+const std::vector<KeySpec>& NetKeys();
+const std::vector<KeySpec>& NetInputKeys();
+const std::vector<KeySpec>& LayerKeys(const std::string& type);  // empty for an unknown type
+
+// Loads a net description (configs/*.yaml); a relative `weights` directory is resolved against
+// the net file's directory.
+compiler::NetSpec LoadNet(const std::string& path);
 
 }  // namespace sasim
 

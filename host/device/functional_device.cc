@@ -114,6 +114,13 @@ void FunctionalDevice::Run() {
         break;
       case isa::Opcode::kSync:
         break;  // everything here completes in order
+      case isa::Opcode::kSnapshot: {
+        const uint32_t at = isa::DecodeSnapshotAddr(w);
+        CheckDram(at, isa::kSnapshotBytes, "SNAPSHOT");
+        std::memset(&dram_[at], 0, isa::kSnapshotBytes);
+        std::memcpy(&dram_[at], counters_.data(), sizeof(counters_));
+        break;
+      }
       default:
         error_ = true;
         irq_pending_ = true;

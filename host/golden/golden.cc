@@ -24,31 +24,41 @@ std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& i
   CheckSize("conv bias", bias.size(), s.out_channels);
   const int out_h = s.out_height();
   const int out_w = s.out_width();
-  std::vector<int32_t> out(static_cast<size_t>(s.out_channels) * out_h * out_w);
+  const size_t plane = static_cast<size_t>(out_h) * out_w;
+  // Centered input once; accumulate whole output planes tap by tap (unsigned: wraps mod 2^32,
+  // the contract, and lets the compiler vectorize the inner loop).
+  std::vector<int32_t> centered(input.size());
+  for (size_t i = 0; i < input.size(); ++i) centered[i] = Centered(input[i]);
+  std::vector<uint32_t> acc(static_cast<size_t>(s.out_channels) * plane);
   for (int k = 0; k < s.out_channels; ++k) {
-    for (int e = 0; e < out_h; ++e) {
-      for (int f = 0; f < out_w; ++f) {
-        int32_t acc = bias[k];
-        for (int c = 0; c < s.in_channels; ++c) {
-          for (int r = 0; r < s.kernel_h; ++r) {
+    uint32_t* out = &acc[k * plane];
+    std::fill(out, out + plane, static_cast<uint32_t>(bias[k]));
+    for (int c = 0; c < s.in_channels; ++c) {
+      const int32_t* in = &centered[static_cast<size_t>(c) * s.in_height * s.in_width];
+      for (int r = 0; r < s.kernel_h; ++r) {
+        for (int q = 0; q < s.kernel_w; ++q) {
+          const int32_t w = weights[((static_cast<size_t>(k) * s.in_channels + c) * s.kernel_h +
+                                     r) * s.kernel_w + q];
+          if (w == 0) continue;
+          // Output columns whose tap lands inside the image (padding contributes 0).
+          int f_lo = 0;
+          while (f_lo < out_w && f_lo * s.stride + q - s.padding < 0) ++f_lo;
+          int f_hi = out_w;
+          while (f_hi > f_lo && (f_hi - 1) * s.stride + q - s.padding >= s.in_width) --f_hi;
+          for (int e = 0; e < out_h; ++e) {
             const int y = e * s.stride + r - s.padding;
-            if (y < 0 || y >= s.in_height) continue;  // padding: x - 128 == 0
-            for (int q = 0; q < s.kernel_w; ++q) {
-              const int x = f * s.stride + q - s.padding;
-              if (x < 0 || x >= s.in_width) continue;
-              const int32_t a = Centered(input[(static_cast<size_t>(c) * s.in_height + y) *
-                                                   s.in_width + x]);
-              const int32_t w = weights[((static_cast<size_t>(k) * s.in_channels + c) *
-                                             s.kernel_h + r) * s.kernel_w + q];
-              acc = WrapAdd(acc, a * w);
+            if (y < 0 || y >= s.in_height) continue;
+            const int32_t* row = in + static_cast<size_t>(y) * s.in_width + q - s.padding;
+            uint32_t* o = out + static_cast<size_t>(e) * out_w;
+            for (int f = f_lo; f < f_hi; ++f) {
+              o[f] += static_cast<uint32_t>(w * row[f * s.stride]);
             }
           }
         }
-        out[(static_cast<size_t>(k) * out_h + e) * out_w + f] = acc;
       }
     }
   }
-  return out;
+  return std::vector<int32_t>(acc.begin(), acc.end());
 }
 
 std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& rq) {

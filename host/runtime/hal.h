@@ -19,6 +19,13 @@ class Hal {
   virtual void DramRead(uint32_t addr, uint8_t* data, size_t size) = 0;
   // Blocks until the device raises its interrupt (returns at once if it is raised).
   virtual void WaitForIrq() = 0;
+  // Waits at most `cycles` device cycles; returns whether the interrupt is raised. Lets a
+  // driver poll for progress while a long command stream runs.
+  virtual bool WaitForIrqFor(uint64_t cycles) {
+    (void)cycles;
+    WaitForIrq();
+    return true;
+  }
 };
 
 }  // namespace sasim

@@ -19,7 +19,9 @@ Counters ReadCounters(Hal& hal) {
   return c;
 }
 
-Counters RunCommands(Hal& hal, uint32_t cmd_addr) {
+Counters RunCommands(Hal& hal, uint32_t cmd_addr,
+                     const std::function<void(uint32_t, uint64_t)>& progress,
+                     uint64_t poll_cycles) {
   if (hal.MmioRead(csr::kId) != csr::kIdValue) {
     throw SimulationError("device does not answer with the sasim ID register");
   }
@@ -28,7 +30,15 @@ Counters RunCommands(Hal& hal, uint32_t cmd_addr) {
   hal.MmioWrite(csr::kCmdBase, cmd_addr);
   hal.MmioWrite(csr::kCtrl, 1);
   try {
-    hal.WaitForIrq();
+    if (progress) {
+      while (!hal.WaitForIrqFor(poll_cycles)) {
+        const uint64_t cycles = hal.MmioRead(csr::kCounterBase) |
+                                (uint64_t{hal.MmioRead(csr::kCounterBase + 4)} << 32);
+        progress(hal.MmioRead(csr::kCmdIndex), cycles);
+      }
+    } else {
+      hal.WaitForIrq();
+    }
   } catch (const SimulationError& e) {
     // Name the command the controller was stuck on, read back from the stream in DRAM.
     const uint32_t index = hal.MmioRead(csr::kCmdIndex);

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "compiler/layer_compiler.h"
@@ -32,7 +33,10 @@ LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& program,
                   const std::vector<uint8_t>& input_chw);
 
 // Starts the command stream at cmd_addr and waits for its interrupt; returns the counters.
-Counters RunCommands(Hal& hal, uint32_t cmd_addr);
+// With `progress`, polls every `poll_cycles` and reports (command index, cycles so far).
+Counters RunCommands(Hal& hal, uint32_t cmd_addr,
+                     const std::function<void(uint32_t, uint64_t)>& progress = {},
+                     uint64_t poll_cycles = 100000);
 
 Counters ReadCounters(Hal& hal);
 

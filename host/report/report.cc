@@ -1,0 +1,175 @@
+#include "host/report/report.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "host/common/errors.h"
+
+namespace sasim {
+
+using isa::Counter;
+
+void Summarize(RunResult* run) {
+  const double pes = run->hw.pes();
+  run->cycles = 0;
+  run->macs = 0;
+  run->roofline_cycles = 0;
+  run->dram_read_bytes = run->dram_write_bytes = 0;
+  run->bit_exact = !run->layers.empty();
+  for (LayerResult& l : run->layers) {
+    const ConvShape& s = l.shape;
+    l.macs = s.macs();
+    l.cycles = Get(l.counters, Counter::kCycles);
+    l.min_dram_bytes = static_cast<uint64_t>(s.reduction()) * s.out_channels +
+                       4ull * s.out_channels +
+                       static_cast<uint64_t>(s.in_channels) * s.in_height * s.in_width +
+                       static_cast<uint64_t>(l.out_c) * l.out_h * l.out_w;
+    l.compute_bound = l.macs / pes;
+    l.memory_bound = static_cast<double>(l.min_dram_bytes) / run->hw.dram_bytes_per_cycle;
+    l.roofline_cycles = std::max(l.compute_bound, l.memory_bound);
+    l.utilization = l.cycles ? l.macs / (pes * l.cycles) : 0.0;
+    l.stall_cycles = Get(l.counters, Counter::kStallLoad) + Get(l.counters, Counter::kStallStore) +
+                     Get(l.counters, Counter::kStallFetch);
+    l.dram_read_bytes = Get(l.counters, Counter::kDramReadBytes);
+    l.dram_write_bytes = Get(l.counters, Counter::kDramWriteBytes);
+    run->cycles += l.cycles;
+    run->macs += l.macs;
+    run->roofline_cycles += l.roofline_cycles;
+    run->dram_read_bytes += l.dram_read_bytes;
+    run->dram_write_bytes += l.dram_write_bytes;
+    run->bit_exact = run->bit_exact && l.bit_exact;
+  }
+  run->utilization = run->cycles ? run->macs / (pes * run->cycles) : 0.0;
+}
+
+std::string ReportJson(const RunResult& run) {
+  using nlohmann::json;
+  json hw = {{"name", run.hw.name},
+             {"path", run.hw_path},
+             {"array_rows", run.hw.array_rows},
+             {"array_cols", run.hw.array_cols},
+             {"abuf_bytes", run.hw.abuf_bytes},
+             {"wbuf_bytes", run.hw.wbuf_bytes},
+             {"obuf_bytes", run.hw.obuf_bytes},
+             {"dram_latency_cycles", run.hw.dram_latency_cycles},
+             {"dram_bytes_per_cycle", run.hw.dram_bytes_per_cycle},
+             {"dram_mib", run.hw.dram_mib},
+             {"clock_mhz", run.hw.clock_mhz},
+             {"watchdog_cycles", run.hw.watchdog_cycles}};
+  json layers = json::array();
+  for (const LayerResult& l : run.layers) {
+    json counters = json::object();
+    for (int i = 0; i < isa::kNumCounters; ++i) {
+      counters[isa::CounterName(static_cast<Counter>(i))] = l.counters[i];
+    }
+    json layer = {
+        {"name", l.name},
+        {"type", l.type},
+        {"ops", l.ops},
+        {"input_shape", {l.shape.in_channels, l.shape.in_height, l.shape.in_width}},
+        {"output_shape", {l.out_c, l.out_h, l.out_w}},
+        {"kernel", {l.shape.kernel_h, l.shape.kernel_w}},
+        {"stride", l.shape.stride},
+        {"padding", l.shape.padding},
+        {"relu", l.requant.relu},
+        {"pool", l.pool},
+        {"shift", l.requant.shift},
+        {"configured_shift", l.configured_shift},
+        {"calibrated", l.calibrated},
+        {"rounding", std::string(RoundingName(l.requant.rounding))},
+        {"macs", l.macs},
+        {"cycles", l.cycles},
+        {"roofline_cycles", l.roofline_cycles},
+        {"compute_bound_cycles", l.compute_bound},
+        {"memory_bound_cycles", l.memory_bound},
+        {"min_dram_bytes", l.min_dram_bytes},
+        {"utilization", l.utilization},
+        {"stall_cycles", l.stall_cycles},
+        {"dram_read_bytes", l.dram_read_bytes},
+        {"dram_write_bytes", l.dram_write_bytes},
+        {"zero_share", l.zero_share},
+        {"saturated_share", l.saturated_share},
+        {"bit_exact", l.bit_exact},
+        {"tiling", l.tiling},
+        {"counters", counters}};
+    if (!l.mismatch.empty()) layer["mismatch"] = l.mismatch;
+    layers.push_back(layer);
+  }
+  json report = {{"net", run.net},
+                 {"net_path", run.net_path},
+                 {"input", run.input},
+                 {"hw", hw},
+                 {"bit_exact", run.bit_exact},
+                 {"totals",
+                  {{"cycles", run.cycles},
+                   {"macs", run.macs},
+                   {"utilization", run.utilization},
+                   {"roofline_cycles", run.roofline_cycles},
+                   {"cycles_over_roofline",
+                    run.roofline_cycles > 0 ? run.cycles / run.roofline_cycles : 0.0},
+                   {"dram_read_bytes", run.dram_read_bytes},
+                   {"dram_write_bytes", run.dram_write_bytes},
+                   {"simulated_seconds", run.cycles / (run.hw.clock_mhz * 1e6)},
+                   {"wall_seconds", run.wall_seconds},
+                   {"prepare_seconds", run.prepare_seconds}}},
+                 {"layers", layers}};
+  return report.dump(2) + "\n";
+}
+
+std::string CyclesCsv(const RunResult& run) {
+  std::string csv =
+      "layer,type,macs,cycles,roofline_cycles,utilization,busy_cycles,stall_load,stall_store,"
+      "stall_fetch,dram_read_bytes,dram_write_bytes,bit_exact\n";
+  for (const LayerResult& l : run.layers) {
+    csv += fmt::format("{},{},{},{},{:.1f},{:.4f},{},{},{},{},{},{},{}\n", l.name, l.type,
+                       l.macs, l.cycles, l.roofline_cycles, l.utilization,
+                       Get(l.counters, Counter::kBusyCycles), Get(l.counters, Counter::kStallLoad),
+                       Get(l.counters, Counter::kStallStore),
+                       Get(l.counters, Counter::kStallFetch), l.dram_read_bytes,
+                       l.dram_write_bytes, l.bit_exact ? 1 : 0);
+  }
+  return csv;
+}
+
+std::string LayerTable(const RunResult& run) {
+  std::string t = fmt::format(
+      "{:<8} {:<22} {:>11} {:>9} {:>9} {:>6} {:>7} {:>10} {:>6} {:>6} {}\n", "layer",
+      "shape", "MACs", "cycles", "roofline", "util", "stalls", "DRAM B", "zero", "sat", "exact");
+  for (const LayerResult& l : run.layers) {
+    const std::string shape = fmt::format("{}x{}x{}->{}x{}x{}", l.shape.in_channels,
+                                          l.shape.in_height, l.shape.in_width, l.out_c, l.out_h,
+                                          l.out_w);
+    t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>5.1f}% "
+                     "{:>5.1f}% {}{}\n",
+                     l.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
+                     l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes, 100 * l.zero_share,
+                     100 * l.saturated_share, l.bit_exact ? "yes" : "NO",
+                     l.calibrated ? fmt::format("  (calibrated: shift {} -> {})",
+                                                l.configured_shift, l.requant.shift)
+                                  : "");
+  }
+  t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10}\n", "total", "",
+                   run.macs, run.cycles, run.roofline_cycles, 100 * run.utilization, "",
+                   run.dram_read_bytes + run.dram_write_bytes);
+  return t;
+}
+
+void WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(fmt::format("{}: cannot write", tmp));
+    out << contents;
+    out.flush();
+    if (!out) throw InputError(fmt::format("{}: write failed", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError(fmt::format("{}: cannot rename into place", path));
+  }
+}
+
+}  // namespace sasim

@@ -1,0 +1,75 @@
+// What one sim_run produced, and the files and tables made from it: report.json, cycles.csv
+// (written atomically: a temporary file renamed into place) and the terminal table.
+#ifndef SASIM_HOST_REPORT_REPORT_H_
+#define SASIM_HOST_REPORT_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/common/hw_config.h"
+#include "host/common/layer.h"
+#include "host/runtime/runtime.h"
+
+namespace sasim {
+
+struct LayerResult {
+  std::string name;
+  std::string type;              // conv2d or linear
+  std::string ops;               // conv2d+relu+maxpool, ...
+  ConvShape shape;
+  int out_c = 0, out_h = 0, out_w = 0;
+  RequantParams requant;
+  bool pool = false;
+  bool calibrated = false;
+  int configured_shift = 0;
+  int64_t macs = 0;
+  uint64_t cycles = 0;
+  double compute_bound = 0;      // MACs / PEs
+  double memory_bound = 0;       // minimum DRAM bytes / bandwidth
+  double roofline_cycles = 0;    // max of the two
+  double utilization = 0;        // MACs / (PEs * cycles)
+  uint64_t stall_cycles = 0;
+  uint64_t dram_read_bytes = 0;
+  uint64_t dram_write_bytes = 0;
+  uint64_t min_dram_bytes = 0;
+  double zero_share = 0;
+  double saturated_share = 0;
+  bool bit_exact = false;
+  std::string mismatch;          // first mismatch: index, expected, got
+  std::string tiling;            // the compiler's decision
+  Counters counters{};
+};
+
+struct RunResult {
+  std::string net;
+  std::string net_path;
+  std::string input;             // where the input image came from
+  HwConfig hw;
+  std::string hw_path;
+  std::vector<LayerResult> layers;
+  bool bit_exact = false;
+  double wall_seconds = 0;       // simulation (build and set-up excluded)
+  double prepare_seconds = 0;    // weights and golden reference
+  uint64_t cycles = 0;
+  int64_t macs = 0;
+  double utilization = 0;
+  double roofline_cycles = 0;
+  uint64_t dram_read_bytes = 0;
+  uint64_t dram_write_bytes = 0;
+};
+
+// Fills the derived fields (roofline, utilization, totals) from counters and shapes.
+void Summarize(RunResult* run);
+
+std::string ReportJson(const RunResult& run);
+std::string CyclesCsv(const RunResult& run);
+std::string LayerTable(const RunResult& run);
+
+// Writes `contents` to `path` through a temporary file in the same directory and a rename,
+// so a reader never sees half a report.
+void WriteFileAtomically(const std::string& path, const std::string& contents);
+
+}  // namespace sasim
+
+#endif  // SASIM_HOST_REPORT_REPORT_H_

@@ -1,0 +1,231 @@
+// sim_run: compiles a quantized network onto the accelerator described by a hardware config,
+// runs every layer on the SystemC platform with the Verilated RTL, checks every layer's output
+// bit for bit against the golden model, and reports cycles.
+// Exit codes: 0 ran and bit-exact, 1 mismatch or simulation failure, 2 bad input.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "compiler/net_compiler.h"
+#include "host/common/errors.h"
+#include "host/common/layout.h"
+#include "host/config/config_loader.h"
+#include "host/net/prepare.h"
+#include "host/report/report.h"
+#include "host/runtime/runtime.h"
+#include "sim/platform.h"
+
+namespace sasim {
+namespace {
+
+constexpr const char* kVersion = "sim_run (sasim) 0.2.0";
+
+struct Options {
+  std::string net_path;
+  std::string hw_path = SASIM_SOURCE_DIR "/configs/hw/default.yaml";
+  std::string input_path;
+  int index = 0;
+  std::string out_dir;
+  std::optional<uint32_t> seed;
+  bool quiet = false;
+};
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// First difference between a layer's hardware output and its golden output, or "".
+std::string FirstMismatch(const PreparedLayer& l, const std::vector<uint8_t>& got) {
+  const int h = l.fused.out_height(), w = l.fused.out_width();
+  for (size_t i = 0; i < l.golden.size(); ++i) {
+    if (got[i] != l.golden[i]) {
+      size_t wrong = 0;
+      for (size_t j = 0; j < l.golden.size(); ++j) wrong += got[j] != l.golden[j];
+      return fmt::format("layer {}: output index {} (channel {}, y {}, x {}): expected {}, got "
+                         "{} ({} of {} outputs differ)",
+                         l.fused.name, i, i / (h * w), i / w % h, i % w, l.golden[i], got[i],
+                         wrong, l.golden.size());
+    }
+  }
+  return "";
+}
+
+int Run(const Options& opt) {
+  // Everything the user gave is checked before anything is simulated or written.
+  const HwConfig hw = LoadHwConfig(opt.hw_path);
+  compiler::NetSpec net = LoadNet(opt.net_path);
+  if (opt.seed) net.seed = *opt.seed;
+  const auto fused = compiler::Fuse(net);
+  std::vector<uint8_t> input;
+  std::string input_desc;
+  if (opt.input_path.empty()) {
+    input = SyntheticImage(net.input_channels, net.input_height, net.input_width, net.seed);
+    input_desc = fmt::format("synthetic (seed {})", net.seed);
+  } else {
+    input = LoadInputImage(opt.input_path, opt.index, net);
+    input_desc = opt.input_path.size() > 4 &&
+                         opt.input_path.substr(opt.input_path.size() - 4) == ".bin"
+                     ? fmt::format("{} record {}", opt.input_path, opt.index)
+                     : opt.input_path;
+  }
+  const auto prepare_start = std::chrono::steady_clock::now();
+  const PreparedNet prepared = PrepareNet(net, fused, input);
+  const double prepare_seconds = Since(prepare_start);
+  std::vector<compiler::ConvLayer> layers;
+  for (const auto& l : prepared.layers) layers.push_back(l.conv);
+  const compiler::NetProgram program = compiler::CompileNet(layers, hw);
+  const std::string out_dir = opt.out_dir.empty() ? "runs/" + net.name : opt.out_dir;
+
+  RunResult run;
+  run.net = net.name;
+  run.net_path = opt.net_path;
+  run.input = input_desc;
+  run.hw = hw;
+  run.hw_path = opt.hw_path;
+  run.prepare_seconds = prepare_seconds;
+
+  const bool progress = !opt.quiet && isatty(STDERR_FILENO);
+  std::vector<Counters> snapshots(layers.size());
+  std::vector<std::vector<uint8_t>> outputs(layers.size());
+  Platform platform(hw);
+  const auto sim_start = std::chrono::steady_clock::now();
+  platform.Run([&](Hal& hal) {
+    const auto cmds = compiler::CommandBytes(program.commands);
+    hal.DramWrite(program.cmd_addr, cmds.data(), cmds.size());
+    for (const auto& plan : program.layers) {
+      hal.DramWrite(plan.place.weight_addr, plan.lowered.weight_image.data(),
+                    plan.lowered.weight_image.size());
+    }
+    const auto packed = PackC16(prepared.input, net.input_channels, net.input_height,
+                                net.input_width);
+    hal.DramWrite(program.input_addr, packed.data(), packed.size());
+    auto report = [&](uint32_t command, uint64_t cycles) {
+      size_t layer = 0;
+      while (layer + 1 < program.layers.size() &&
+             program.layers[layer + 1].first_command <= command) {
+        ++layer;
+      }
+      fmt::print(stderr, "\r  layer {} of {} ({}), {} cycles so far   ", layer + 1,
+                 program.layers.size(), program.layers[layer].layer.name, cycles);
+    };
+    RunCommands(hal, program.cmd_addr, progress ? report : std::function<void(uint32_t,
+                                                                             uint64_t)>{});
+    if (progress) fmt::print(stderr, "\r{:60}\r", "");
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const auto& plan = program.layers[i];
+      hal.DramRead(plan.snapshot_addr, reinterpret_cast<uint8_t*>(snapshots[i].data()),
+                   sizeof(Counters));
+      const int c = compiler::OutChannels(plan.layer), h = compiler::OutHeight(plan.layer),
+                w = compiler::OutWidth(plan.layer);
+      std::vector<uint8_t> c16(C16Bytes(c, h, w));
+      hal.DramRead(plan.place.output_addr, c16.data(), c16.size());
+      outputs[i] = UnpackC16(c16, c, h, w);
+    }
+  });
+  run.wall_seconds = Since(sim_start);
+
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const PreparedLayer& p = prepared.layers[i];
+    LayerResult l;
+    l.name = p.fused.name;
+    l.type = p.fused.type;
+    l.ops = p.fused.ops;
+    l.shape = p.conv.shape;
+    l.out_c = p.fused.out_channels();
+    l.out_h = p.fused.out_height();
+    l.out_w = p.fused.out_width();
+    l.requant = p.conv.requant;
+    l.pool = p.conv.pool;
+    l.calibrated = p.calibrated;
+    l.configured_shift = p.configured_shift;
+    l.zero_share = p.zero_share;
+    l.saturated_share = p.saturated_share;
+    l.tiling = program.layers[i].tiling.decision;
+    for (int k = 0; k < isa::kNumCounters; ++k) {
+      l.counters[k] = snapshots[i][k] - (i ? snapshots[i - 1][k] : 0);
+    }
+    l.mismatch = FirstMismatch(p, outputs[i]);
+    l.bit_exact = l.mismatch.empty();
+    run.layers.push_back(l);
+  }
+  Summarize(&run);
+
+  std::filesystem::create_directories(out_dir);
+  WriteFileAtomically(out_dir + "/report.json", ReportJson(run));
+  WriteFileAtomically(out_dir + "/cycles.csv", CyclesCsv(run));
+  std::string decisions;
+  for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.name, l.tiling);
+  WriteFileAtomically(out_dir + "/decisions.txt", decisions);
+
+  fmt::print("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
+             hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
+  fmt::print("{}", LayerTable(run));
+  for (const auto& l : run.layers) {
+    if (l.calibrated) {
+      fmt::print("note: {} calibrated: with the configured shift {} most synthetic outputs were "
+                 "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
+                 "largest accumulator\n", l.name, l.configured_shift, l.requant.shift);
+    }
+  }
+  fmt::print("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
+             "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
+             hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
+             100 * run.utilization);
+  fmt::print("simulation {:.2f} s wall ({:.2f} M cycles/s), preparation {:.2f} s\n",
+             run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.prepare_seconds);
+  fmt::print("reports: {}/report.json, {}/cycles.csv, {}/decisions.txt\n", out_dir, out_dir,
+             out_dir);
+  if (!run.bit_exact) {
+    for (const auto& l : run.layers) {
+      if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
+    }
+    fmt::print("bit-exact: NO\n");
+    return 1;
+  }
+  fmt::print("bit-exact: yes, every layer matches the golden model\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace sasim
+
+int main(int argc, char** argv) {
+  sasim::Options opt;
+  CLI::App app{"sim_run: run a quantized network on the sasim accelerator (Verilated RTL on a "
+               "SystemC platform), check it bit for bit, report cycles"};
+  app.add_option("--net", opt.net_path, "network description (configs/*.yaml)")->required();
+  app.add_option("--hw", opt.hw_path, "hardware config (default: configs/hw/default.yaml)");
+  app.add_option("--input", opt.input_path,
+                 "input image: .npy (uint8 or float, CHW) or a CIFAR-10 binary batch (.bin)");
+  app.add_option("--index", opt.index, "record of a CIFAR-10 batch (default 0)");
+  app.add_option("--out", opt.out_dir, "report directory (default runs/<net name>/)");
+  app.add_option("--seed", opt.seed, "seed for synthetic weights and input (default: the net's)");
+  app.add_flag("--quiet", opt.quiet, "no progress on stderr");
+  app.set_version_flag("--version", sasim::kVersion);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    return sasim::Run(opt);
+  } catch (const sasim::InputError& e) {
+    fmt::print(stderr, "sim_run: error: {}\n", e.what());
+    return 2;
+  } catch (const sasim::CompileError& e) {
+    fmt::print(stderr, "sim_run: error: {}\n", e.what());
+    return 2;
+  } catch (const sasim::SimulationError& e) {
+    fmt::print(stderr, "sim_run: simulation failed: {}\n", e.what());
+    return 1;
+  }
+}
