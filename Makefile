@@ -15,13 +15,15 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: build
-	$(BUILD)/sim/sasim_demo
+	$(BUILD)/sim/sim_run --net configs/vgg8.yaml
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 bench: build
 	$(BUILD)/bench/bench_array
+	$(BUILD)/bench/bench_platform
+	bench/bench_vgg8.sh $(BUILD)
 
 lint: deps
 	ctest --test-dir $(BUILD) -R rtl_lint --output-on-failure

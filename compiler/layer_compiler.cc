@@ -127,21 +127,63 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
   auto out_words = [&](int rows) {
     return static_cast<uint32_t>(layer.pool ? (rows / 2) * (out_w / 2) : rows * out_w);
   };
-  // Largest band that fits; prefer halves (double buffering) when there is more than one band.
+  // Candidates: every band height that fits, with the buffers split in halves (double
+  // buffering) where the halves hold a band or a tile, else whole. Each is costed with a simple
+  // model of the schedule EmitCommands writes, and the cheapest wins.
   const int step = layer.pool ? 2 : 1;
-  int best = 0;
-  for (int slots : {2, 1}) {
-    for (int rows = out_h - (out_h % step); rows >= step; rows -= step) {
-      const int bands = (out_h + rows - 1) / rows;
-      const int act_slots = bands > 1 ? slots : 1;
-      if (band_words(rows) * act_slots <= abuf && out_words(rows) * slots <= obuf) {
-        best = rows;
-        t.act_slots = act_slots;
-        t.out_slots = slots;
-        break;
+  const uint64_t fold_cycles = std::max<uint64_t>(lowered.steps, hw.array_rows);
+  const double bw = hw.dram_bytes_per_cycle;
+  auto estimate = [&](int rows, int act_slots, int out_slots, std::string* why) {
+    const int bands = (out_h + rows - 1) / rows;
+    double total = 0;
+    double weights_dma = lowered.tile_words * 16 / bw + hw.dram_latency_cycles;
+    for (int e0 = 0; e0 < out_h; e0 += rows) {
+      const int band_rows = std::min(rows, out_h - e0);
+      const uint64_t folds = (static_cast<uint64_t>(band_rows) * out_w + hw.array_rows - 1) /
+                             hw.array_rows;
+      const double compute = static_cast<double>(folds * fold_cycles + hw.array_rows + 16);
+      int lo, hi;
+      BandInputRows(s, e0, e0 + band_rows, &lo, &hi);
+      const double act_dma = blocks * (hi - lo + 1.0) * s.in_width * 16 / bw +
+                             hw.dram_latency_cycles;
+      const double store_dma = out_words(band_rows) * 16 / bw + hw.dram_latency_cycles;
+      // The band's load overlaps the previous band only with two activation slots.
+      total += (e0 == 0 || act_slots == 1) ? act_dma : 0;
+      for (int j = 0; j < t.n_tiles; ++j) {
+        const double dma = weights_dma + store_dma + ((e0 > 0 && j == 0 && act_slots == 2)
+                                                          ? act_dma : 0.0);
+        total += t.weight_slots == 2 && out_slots == 2 ? std::max(compute, dma)
+                                                       : compute + dma;
       }
     }
-    if (best > 0) break;
+    if (why) {
+      *why = fmt::format("{} band(s) of {} rows, activations {}, outputs {}: ~{:.0f} cycles",
+                         bands, rows, act_slots == 2 ? "double" : "single",
+                         out_slots == 2 ? "double" : "single", total);
+    }
+    return total;
+  };
+  int best = 0;
+  double best_cost = 0;
+  std::string best_why, runner_up;
+  for (int rows = out_h - (out_h % step); rows >= step; rows -= step) {
+    const int bands = (out_h + rows - 1) / rows;
+    for (int slots : {2, 1}) {
+      const int act_slots = bands > 1 ? slots : 1;
+      if (band_words(rows) * act_slots > abuf || out_words(rows) * slots > obuf) continue;
+      std::string why;
+      const double cost = estimate(rows, act_slots, slots, &why);
+      if (best == 0 || cost < best_cost) {
+        if (best != 0) runner_up = best_why;
+        best = rows;
+        best_cost = cost;
+        best_why = why;
+        t.act_slots = act_slots;
+        t.out_slots = slots;
+      } else if (runner_up.empty()) {
+        runner_up = why;
+      }
+    }
   }
   Check(best > 0, layer,
         fmt::format("even one output row ({} input words, {} output words) does not fit the "
@@ -157,14 +199,18 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
     t.folds += folds * t.n_tiles;
   }
   t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, hw.array_rows);
+  t.estimated_cycles = static_cast<uint64_t>(best_cost);
   t.decision = fmt::format(
       "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {}-buffered "
       "({} words/tile of {}), activations {}-buffered ({} words/band of {}), outputs "
-      "{}-buffered ({} words/tile of {}); {} folds of max(K={}, rows={}) cycles",
+      "{}-buffered ({} words/tile of {}); {} folds of max(K={}, rows={}) cycles; estimated "
+      "{} cycles{}",
       t.n_tiles, t.bands, t.band_rows, t.weight_slots == 2 ? "double" : "single",
       t.weight_tile_words, wbuf, t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
       t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.folds, lowered.steps,
-      hw.array_rows);
+      hw.array_rows, t.estimated_cycles,
+      runner_up.empty() ? std::string(" (the only tiling that fits)")
+                        : " (next best: " + runner_up + ")");
   return t;
 }
 

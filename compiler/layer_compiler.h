@@ -59,9 +59,11 @@ struct Tiling {
   uint32_t out_tile_words = 0;
   uint64_t folds = 0;             // array folds in all
   uint64_t compute_cycles = 0;    // sum over folds of max(K, rows): the array's busy time
+  uint64_t estimated_cycles = 0;  // the cost model's figure for the chosen tiling
   std::string decision;           // why this tiling, in a sentence or two
 };
-// Throws CompileError saying why when the layer cannot run on `hw`.
+// Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
+// schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
 Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConfig& hw);
 
 // Where the layer's tensors live in DRAM (C16 layout, see host/common/layout.h).

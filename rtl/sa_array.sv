@@ -11,7 +11,9 @@
 // cycle, in row order Rows-1 .. 0, on out_valid_o with its row index on out_row_o.
 //
 // Rule for the stream: successive in_last_i pulses must be at least Rows cycles apart (insert
-// bubbles with in_valid_i low when a fold is shorter), and relu_i/shift_i/round_i must hold
+// bubbles with in_valid_i low when a fold is shorter), bias_i must hold for a whole fold (every
+// step and bubble of it: a column's PEs take it from one skewed wire), and relu_i/shift_i/round_i
+// must hold
 // from the cycle before a fold's first result leaves until its last result has left.
 // Latency: the first result row of a fold leaves Rows+Cols-1 cycles after the cycle that
 // presents the fold's last step; the other rows follow one per cycle.
@@ -47,7 +49,7 @@ module sa_array
   // Operand wires between PEs: act_h[r][c] enters PE(r,c) from the left, vert[r][c] from above.
   logic        [7:0]  act_h   [Rows][Cols+1];
   logic signed [7:0]  wgt_v   [Rows+1][Cols];
-  logic signed [31:0] bias_v  [Rows+1][Cols];
+  logic signed [31:0] bias_col [Cols];  // skewed bias, shared by the column's PEs
   logic               valid_v [Rows+1][Cols];
   logic               first_v [Rows+1][Cols];
   logic               last_v  [Rows+1][Cols];
@@ -120,7 +122,7 @@ module sa_array
   for (genvar c = 0; c < Cols; c++) begin : g_wgt_skew
     if (c == 0) begin : g_direct
       assign wgt_v[0][c]   = in_wgt_q[c];
-      assign bias_v[0][c]  = in_bias_q[c];
+      assign bias_col[c]   = in_bias_q[c];
       assign valid_v[0][c] = in_valid_q;
       assign first_v[0][c] = in_first_q;
       assign last_v[0][c]  = in_last_q;
@@ -156,7 +158,7 @@ module sa_array
         end
       end
       assign wgt_v[0][c]   = wgt_q[c-1];
-      assign bias_v[0][c]  = bias_q[c-1];
+      assign bias_col[c]   = bias_q[c-1];
       assign valid_v[0][c] = valid_q[c-1];
       assign first_v[0][c] = first_q[c-1];
       assign last_v[0][c]  = last_q[c-1];
@@ -178,12 +180,11 @@ module sa_array
         .act_i      (act_h[r][c]),
         .act_o      (act_h[r][c+1]),
         .wgt_i      (wgt_v[r][c]),
-        .bias_i     (bias_v[r][c]),
+        .bias_i     (bias_col[c]),
         .valid_i    (valid_v[r][c]),
         .first_i    (first_v[r][c]),
         .last_i     (last_v[r][c]),
         .wgt_o      (wgt_v[r+1][c]),
-        .bias_o     (bias_v[r+1][c]),
         .valid_o    (valid_v[r+1][c]),
         .first_o    (first_v[r+1][c]),
         .last_o     (last_v[r+1][c]),
@@ -297,6 +298,7 @@ module sa_array
       since_last_q <= since_last_q + 1'b1;
     end
   end
+  // This is also what keeps a PE from capturing a result into a drain register still in use.
   FoldsAtLeastRowsApart: assert property (@(posedge clk_i) disable iff (!rst_ni)
       (in_valid_i && in_last_i) |-> (32'(since_last_q) >= Rows - 1));
 `endif

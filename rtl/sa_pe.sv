@@ -1,6 +1,7 @@
 // sa_pe: output-stationary processing element.
-// Activations enter from the left and leave to the right one cycle later; weights, the bias
-// and the fold flags (valid, first, last) enter from above and leave below one cycle later.
+// Activations enter from the left and leave to the right one cycle later; weights and the fold
+// flags (valid, first, last) enter from above and leave below one cycle later. The bias is the
+// column's: it holds for a whole fold, so it is wired to every PE of the column, not piped.
 // Each valid cycle multiplies (act ^ 0x80) as int8 with the int8 weight and adds the product to
 // the int32 accumulator, which restarts from the bias on `first`. On `last` the finished sum
 // moves to the drain register, so the next fold accumulates while this one drains; the drain
@@ -15,12 +16,11 @@ module sa_pe (
   output logic        [7:0]  act_o,
   // Vertical operand and control path.
   input  logic signed [7:0]  wgt_i,
-  input  logic signed [31:0] bias_i,
+  input  logic signed [31:0] bias_i,  // the column's bias, stable during the fold
   input  logic               valid_i,
   input  logic               first_i,
   input  logic               last_i,
   output logic signed [7:0]  wgt_o,
-  output logic signed [31:0] bias_o,
   output logic               valid_o,
   output logic               first_o,
   output logic               last_o,
@@ -32,7 +32,6 @@ module sa_pe (
 
   logic        [7:0]  act_q;
   logic signed [7:0]  wgt_q;
-  logic signed [31:0] bias_q;
   logic               valid_q, first_q, last_q;
   logic signed [31:0] acc_d, acc_q;
   logic signed [31:0] res_d, res_q;
@@ -63,7 +62,6 @@ module sa_pe (
     if (!rst_ni) begin
       act_q   <= '0;
       wgt_q   <= '0;
-      bias_q  <= '0;
       valid_q <= 1'b0;
       first_q <= 1'b0;
       last_q  <= 1'b0;
@@ -72,7 +70,6 @@ module sa_pe (
     end else begin
       act_q   <= act_i;
       wgt_q   <= wgt_i;
-      bias_q  <= bias_i;
       valid_q <= valid_i;
       first_q <= first_i;
       last_q  <= last_i;
@@ -83,16 +80,12 @@ module sa_pe (
 
   assign act_o   = act_q;
   assign wgt_o   = wgt_q;
-  assign bias_o  = bias_q;
   assign valid_o = valid_q;
   assign first_o = first_q;
   assign last_o  = last_q;
   assign res_o   = res_q;
 
-`ifndef SYNTHESIS
-  // A result may not land in the drain register while the drain still needs that register.
-  LastWhileDraining: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(valid_i && last_i && res_take_i));
-`endif
+  // A result never lands in the drain register while the drain still needs it: sa_array
+  // asserts the rule that guarantees this (folds at least Rows cycles apart), once for all PEs.
 
 endmodule

@@ -99,8 +99,10 @@ class ArrayDriver {
           }
           for (int c = 0; c < cols_; ++c) {
             const int ni = n0 + c;
-            const bool col = valid && ni < n;
-            model_->wgt_i[c] = static_cast<uint8_t>(col ? b[static_cast<size_t>(t) * n + ni] : 0);
+            const bool col = ni < n;
+            model_->wgt_i[c] =
+                static_cast<uint8_t>(valid && col ? b[static_cast<size_t>(t) * n + ni] : 0);
+            // The bias holds for the whole fold, bubbles included (sa_array's rule).
             model_->bias_i[c] = static_cast<uint32_t>(col ? bias[ni] : 0);
           }
           Tick();

@@ -4,6 +4,7 @@
 // Exit codes: 0 ran and bit-exact, 1 mismatch or simulation failure, 2 bad input.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +37,7 @@ struct Options {
   std::string out_dir;
   std::optional<uint32_t> seed;
   bool quiet = false;
+  std::string inject_fault;  // layer whose first weight is corrupted in DRAM (tests the checker)
 };
 
 double Since(std::chrono::steady_clock::time_point t) {
@@ -82,6 +84,12 @@ int Run(const Options& opt) {
   std::vector<compiler::ConvLayer> layers;
   for (const auto& l : prepared.layers) layers.push_back(l.conv);
   const compiler::NetProgram program = compiler::CompileNet(layers, hw);
+  if (!opt.inject_fault.empty() &&
+      std::none_of(layers.begin(), layers.end(),
+                   [&](const compiler::ConvLayer& l) { return l.name == opt.inject_fault; })) {
+    throw InputError(fmt::format("--inject-fault: no layer '{}' in {}", opt.inject_fault,
+                                 opt.net_path));
+  }
   const std::string out_dir = opt.out_dir.empty() ? "runs/" + net.name : opt.out_dir;
 
   RunResult run;
@@ -101,8 +109,9 @@ int Run(const Options& opt) {
     const auto cmds = compiler::CommandBytes(program.commands);
     hal.DramWrite(program.cmd_addr, cmds.data(), cmds.size());
     for (const auto& plan : program.layers) {
-      hal.DramWrite(plan.place.weight_addr, plan.lowered.weight_image.data(),
-                    plan.lowered.weight_image.size());
+      std::vector<uint8_t> image = plan.lowered.weight_image;
+      if (plan.layer.name == opt.inject_fault) image[4 * 16] ^= 0x40;  // first weight word
+      hal.DramWrite(plan.place.weight_addr, image.data(), image.size());
     }
     const auto packed = PackC16(prepared.input, net.input_channels, net.input_height,
                                 net.input_width);
@@ -209,6 +218,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", opt.out_dir, "report directory (default runs/<net name>/)");
   app.add_option("--seed", opt.seed, "seed for synthetic weights and input (default: the net's)");
   app.add_flag("--quiet", opt.quiet, "no progress on stderr");
+  app.add_option("--inject-fault", opt.inject_fault,
+                 "corrupt one weight of this layer in DRAM after the golden model ran, to see "
+                 "the checker catch it (exit 1)");
   app.set_version_flag("--version", sasim::kVersion);
   try {
     app.parse(argc, argv);
