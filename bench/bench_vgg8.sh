@@ -4,9 +4,9 @@
 # utilization, and the simulator's wall time and simulated cycles per second.
 # Usage: bench/bench_vgg8.sh [build dir] [extra sim_run options]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build}
+build=$(realpath "${1:-build}")
 shift || true
+cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$build/sim/sim_run" --net configs/vgg8.yaml --out "$out" --quiet "$@" > /dev/null

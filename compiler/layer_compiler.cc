@@ -129,7 +129,8 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
   };
   // Candidates: every band height that fits, with the buffers split in halves (double
   // buffering) where the halves hold a band or a tile, else whole. Each is costed with a simple
-  // model of the schedule EmitCommands writes, and the cheapest wins.
+  // model of the schedule EmitCommands writes, and the cheapest wins; near-ties go to the
+  // tiling with less DRAM traffic.
   const int step = layer.pool ? 2 : 1;
   const uint64_t fold_cycles = std::max<uint64_t>(lowered.steps, hw.array_rows);
   const double bw = hw.dram_bytes_per_cycle;
@@ -173,7 +174,9 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
       if (band_words(rows) * act_slots > abuf || out_words(rows) * slots > obuf) continue;
       std::string why;
       const double cost = estimate(rows, act_slots, slots, &why);
-      if (best == 0 || cost < best_cost) {
+      // Taller bands come first and re-read the weights less often: a shorter band has to be
+      // clearly (0.5%) faster to win.
+      if (best == 0 || cost < 0.995 * best_cost) {
         if (best != 0) runner_up = best_why;
         best = rows;
         best_cost = cost;
