@@ -38,7 +38,14 @@ struct Options {
   std::optional<uint32_t> seed;
   bool quiet = false;
   std::string inject_fault;  // layer whose first weight is corrupted in DRAM (tests the checker)
+  std::string energy = "horowitz45";
 };
+
+// --energy takes a file, or the name of a table in configs/energy/.
+std::string EnergyTablePath(const std::string& arg) {
+  if (arg.find('/') != std::string::npos || arg.find(".yaml") != std::string::npos) return arg;
+  return std::string(SASIM_SOURCE_DIR) + "/configs/energy/" + arg + ".yaml";
+}
 
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -63,6 +70,7 @@ std::string FirstMismatch(const PreparedLayer& l, const std::vector<uint8_t>& go
 int Run(const Options& opt) {
   // Everything the user gave is checked before anything is simulated or written.
   const HwConfig hw = LoadHwConfig(opt.hw_path);
+  const EnergyTable energy_table = LoadEnergyTable(EnergyTablePath(opt.energy));
   compiler::NetSpec net = LoadNet(opt.net_path);
   if (opt.seed) net.seed = *opt.seed;
   const auto fused = compiler::Fuse(net);
@@ -98,6 +106,7 @@ int Run(const Options& opt) {
   run.input = input_desc;
   run.hw = hw;
   run.hw_path = opt.hw_path;
+  run.energy_table = energy_table;
   run.prepare_seconds = prepare_seconds;
 
   const bool progress = !opt.quiet && isatty(STDERR_FILENO);
@@ -170,6 +179,7 @@ int Run(const Options& opt) {
   std::filesystem::create_directories(out_dir);
   WriteFileAtomically(out_dir + "/report.json", ReportJson(run));
   WriteFileAtomically(out_dir + "/cycles.csv", CyclesCsv(run));
+  WriteFileAtomically(out_dir + "/energy.csv", EnergyCsv(run));
   std::string decisions;
   for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.name, l.tiling);
   WriteFileAtomically(out_dir + "/decisions.txt", decisions);
@@ -177,6 +187,7 @@ int Run(const Options& opt) {
   fmt::print("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
              hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
   fmt::print("{}", LayerTable(run));
+  fmt::print("{}", EnergyTableText(run));
   for (const auto& l : run.layers) {
     if (l.calibrated) {
       fmt::print("note: {} calibrated: with the configured shift {} most synthetic outputs were "
@@ -190,7 +201,12 @@ int Run(const Options& opt) {
              100 * run.utilization);
   fmt::print("simulation {:.2f} s wall ({:.2f} M cycles/s), preparation {:.2f} s\n",
              run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.prepare_seconds);
-  fmt::print("reports: {}/report.json, {}/cycles.csv, {}/decisions.txt\n", out_dir, out_dir,
+  fmt::print("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
+             "MACs in FP32 ({:.3f} uJ)\n",
+             run.energy.total() / 1e6, energy_table.name, run.energy.compute() / 1e6,
+             100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
+             run.energy.fp32_equivalent / 1e6);
+  fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt\n",
              out_dir);
   if (!run.bit_exact) {
     for (const auto& l : run.layers) {
@@ -217,6 +233,8 @@ int main(int argc, char** argv) {
   app.add_option("--index", opt.index, "record of a CIFAR-10 batch (default 0)");
   app.add_option("--out", opt.out_dir, "report directory (default runs/<net name>/)");
   app.add_option("--seed", opt.seed, "seed for synthetic weights and input (default: the net's)");
+  app.add_option("--energy", opt.energy,
+                 "energy table: a file, or course_ops, horowitz45 (default), course_eyeriss");
   app.add_flag("--quiet", opt.quiet, "no progress on stderr");
   app.add_option("--inject-fault", opt.inject_fault,
                  "corrupt one weight of this layer in DRAM after the golden model ran, to see "

@@ -270,6 +270,74 @@ compiler::NetSpec LoadNet(const std::string& path) {
   return net;
 }
 
+const std::vector<KeySpec>& EnergyTableKeys() {
+  static const std::vector<KeySpec> keys = {
+      {"name", "string", nullptr, "name of the table, shown in reports"},
+      {"fp32_mult_pj", "number", "0", "FP32 multiply (for the FP32 comparison)"},
+      {"fp32_add_pj", "number", "0", "FP32 add (for the FP32 comparison)"},
+      {"int32_add_pj", "number", "0", "INT32 add: the accumulator"},
+      {"int8_mult_pj", "number", "0", "INT8 multiply"},
+      {"int8_add_pj", "number", "0", "INT8 add; a max-pool compare costs one"},
+      {"shift_pj", "number", "0", "a shift: one per requantized output"},
+      {"mac_pj", "number", "", "one MAC, when the table gives it whole (else mult + add)"},
+      {"gated_mac_pj", "number", "", "a MAC with a zero operand, when the PE gates it"},
+      {"sram_pj_per_64bit_by_kib", "mapping", "",
+       "SRAM energy per 64-bit access by size in KiB, interpolated log-log"},
+      {"sram_pj_per_byte", "number", "", "SRAM energy per byte, any size"},
+      {"dram_pj_per_64bit", "number", "", "DRAM energy per 64-bit access"},
+      {"dram_pj_per_byte", "number", "", "DRAM energy per byte"},
+      {"leakage_uw", "number", "0", "static power in uW, times the simulated time"},
+  };
+  return keys;
+}
+
+EnergyTable LoadEnergyTable(const std::string& path) {
+  const YAML::Node root = LoadYaml(path);
+  const KeyReader r(path, root, EnergyTableKeys());
+  EnergyTable t;
+  t.path = path;
+  t.name = r.String("name");
+  constexpr double kMax = 1e7;
+  t.fp32_mult_pj = r.Number("fp32_mult_pj", 0, kMax);
+  t.fp32_add_pj = r.Number("fp32_add_pj", 0, kMax);
+  t.int32_add_pj = r.Number("int32_add_pj", 0, kMax);
+  t.int8_mult_pj = r.Number("int8_mult_pj", 0, kMax);
+  t.int8_add_pj = r.Number("int8_add_pj", 0, kMax);
+  t.shift_pj = r.Number("shift_pj", 0, kMax);
+  if (r.Has("mac_pj")) t.mac_pj = r.Number("mac_pj", 0, kMax);
+  if (r.Has("gated_mac_pj")) t.gated_mac_pj = r.Number("gated_mac_pj", 0, kMax);
+  if (r.Has("sram_pj_per_64bit_by_kib") && r.Has("sram_pj_per_byte")) {
+    r.Bad("sram_pj_per_byte", "give sram_pj_per_byte or sram_pj_per_64bit_by_kib, not both");
+  }
+  if (r.Has("sram_pj_per_64bit_by_kib")) {
+    const YAML::Node m = root["sram_pj_per_64bit_by_kib"];
+    if (!m.IsMap() || m.size() == 0) {
+      Fail(path, m.Mark(), "sram_pj_per_64bit_by_kib", "expected a mapping {KiB: pJ, ...}");
+    }
+    for (const auto& item : m) {
+      double kib = 0, pj = 0;
+      try {
+        kib = item.first.as<double>();
+        pj = item.second.as<double>();
+      } catch (const YAML::Exception&) {
+        Fail(path, item.first.Mark(), "sram_pj_per_64bit_by_kib", "expected numbers KiB: pJ");
+      }
+      if (!(kib > 0) || !(pj > 0)) {
+        Fail(path, item.first.Mark(), "sram_pj_per_64bit_by_kib", "sizes and energies must be > 0");
+      }
+      t.sram_pj_per_64bit_by_kib[kib] = pj;
+    }
+  }
+  if (r.Has("sram_pj_per_byte")) t.sram_pj_per_byte = r.Number("sram_pj_per_byte", 0, kMax);
+  if (r.Has("dram_pj_per_64bit") && r.Has("dram_pj_per_byte")) {
+    r.Bad("dram_pj_per_byte", "give dram_pj_per_byte or dram_pj_per_64bit, not both");
+  }
+  if (r.Has("dram_pj_per_64bit")) t.dram_pj_per_byte = r.Number("dram_pj_per_64bit", 0, kMax) / 8;
+  if (r.Has("dram_pj_per_byte")) t.dram_pj_per_byte = r.Number("dram_pj_per_byte", 0, kMax);
+  t.leakage_uw = r.Number("leakage_uw", 0, kMax);
+  return t;
+}
+
 const std::vector<KeySpec>& HwConfigKeys() {
   static const std::vector<KeySpec> keys = {
       {"name", "string", nullptr, "name of the configuration, shown in reports"},

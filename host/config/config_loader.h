@@ -9,6 +9,7 @@
 
 #include "compiler/net_ir.h"
 #include "host/common/hw_config.h"
+#include "host/energy/energy.h"
 
 namespace sasim {
 
@@ -28,6 +29,9 @@ HwConfig LoadHwConfig(const std::string& path);
 const std::vector<KeySpec>& NetKeys();
 const std::vector<KeySpec>& NetInputKeys();
 const std::vector<KeySpec>& LayerKeys(const std::string& type);  // empty for an unknown type
+
+const std::vector<KeySpec>& EnergyTableKeys();
+EnergyTable LoadEnergyTable(const std::string& path);
 
 // Loads a net description (configs/*.yaml); a relative `weights` directory is resolved against
 // the net file's directory.

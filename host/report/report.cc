@@ -19,7 +19,10 @@ void Summarize(RunResult* run) {
   run->roofline_cycles = 0;
   run->dram_read_bytes = run->dram_write_bytes = 0;
   run->bit_exact = !run->layers.empty();
+  run->energy = Energy{};
   for (LayerResult& l : run->layers) {
+    l.energy = ComputeEnergy(run->energy_table, run->hw, l.counters);
+    run->energy += l.energy;
     const ConvShape& s = l.shape;
     l.macs = s.macs();
     l.cycles = Get(l.counters, Counter::kCycles);
@@ -44,6 +47,20 @@ void Summarize(RunResult* run) {
   }
   run->utilization = run->cycles ? run->macs / (pes * run->cycles) : 0.0;
 }
+
+namespace {
+
+nlohmann::json EnergyJson(const Energy& e) {
+  nlohmann::json by = nlohmann::json::object();
+  for (const auto& [name, pj] : e.Components()) by[name] = pj;
+  return {{"total_pj", e.total()},
+          {"compute_pj", e.compute()},
+          {"fp32_equivalent_pj", e.fp32_equivalent},
+          {"compute_over_fp32", e.fp32_equivalent > 0 ? e.compute() / e.fp32_equivalent : 0.0},
+          {"by_component", by}};
+}
+
+}  // namespace
 
 std::string ReportJson(const RunResult& run) {
   using nlohmann::json;
@@ -95,6 +112,7 @@ std::string ReportJson(const RunResult& run) {
         {"bit_exact", l.bit_exact},
         {"tiling", l.tiling},
         {"counters", counters}};
+    layer["energy"] = EnergyJson(l.energy);
     if (!l.mismatch.empty()) layer["mismatch"] = l.mismatch;
     layers.push_back(layer);
   }
@@ -116,6 +134,9 @@ std::string ReportJson(const RunResult& run) {
                    {"wall_seconds", run.wall_seconds},
                    {"prepare_seconds", run.prepare_seconds}}},
                  {"layers", layers}};
+  report["energy"] = EnergyJson(run.energy);
+  report["energy"]["table"] = run.energy_table.name;
+  report["energy"]["table_path"] = run.energy_table.path;
   return report.dump(2) + "\n";
 }
 
@@ -134,26 +155,58 @@ std::string CyclesCsv(const RunResult& run) {
   return csv;
 }
 
+std::string EnergyCsv(const RunResult& run) {
+  std::string csv = "layer";
+  for (const auto& [name, pj] : run.energy.Components()) csv += "," + name + "_pj";
+  csv += ",total_pj,fp32_equivalent_pj\n";
+  auto row = [&](const std::string& name, const Energy& e) {
+    std::string line = name;
+    for (const auto& [component, pj] : e.Components()) line += fmt::format(",{:.3f}", pj);
+    return line + fmt::format(",{:.3f},{:.3f}\n", e.total(), e.fp32_equivalent);
+  };
+  for (const LayerResult& l : run.layers) csv += row(l.name, l.energy);
+  return csv + row("total", run.energy);
+}
+
+std::string EnergyTableText(const RunResult& run) {
+  std::string t = fmt::format("energy by component, nJ (table '{}'):\n{:<8}", run.energy_table.name,
+                              "layer");
+  for (const auto& [name, pj] : run.energy.Components()) t += fmt::format(" {:>11}", name);
+  t += fmt::format(" {:>11} {:>11} {:>7}\n", "total", "FP32 MACs", "arith");
+  auto row = [&](const std::string& name, const Energy& e) {
+    std::string line = fmt::format("{:<8}", name);
+    for (const auto& [component, pj] : e.Components()) line += fmt::format(" {:>11.2f}", pj / 1e3);
+    return line + fmt::format(" {:>11.2f} {:>11.2f} {:>6.1f}%\n", e.total() / 1e3,
+                              e.fp32_equivalent / 1e3,
+                              e.fp32_equivalent > 0 ? 100 * e.compute() / e.fp32_equivalent
+                                                    : 0.0);
+  };
+  for (const LayerResult& l : run.layers) t += row(l.name, l.energy);
+  return t + row("total", run.energy);
+}
+
 std::string LayerTable(const RunResult& run) {
   std::string t = fmt::format(
-      "{:<8} {:<22} {:>11} {:>9} {:>9} {:>6} {:>7} {:>10} {:>6} {:>6} {}\n", "layer",
-      "shape", "MACs", "cycles", "roofline", "util", "stalls", "DRAM B", "zero", "sat", "exact");
+      "{:<8} {:<22} {:>11} {:>9} {:>9} {:>6} {:>7} {:>10} {:>9} {:>6} {:>6} {}\n", "layer",
+      "shape", "MACs", "cycles", "roofline", "util", "stalls", "DRAM B", "energy uJ", "zero",
+      "sat", "exact");
   for (const LayerResult& l : run.layers) {
     const std::string shape = fmt::format("{}x{}x{}->{}x{}x{}", l.shape.in_channels,
                                           l.shape.in_height, l.shape.in_width, l.out_c, l.out_h,
                                           l.out_w);
-    t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>5.1f}% "
-                     "{:>5.1f}% {}{}\n",
+    t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f} "
+                     "{:>5.1f}% {:>5.1f}% {}{}\n",
                      l.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
-                     l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes, 100 * l.zero_share,
+                     l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes,
+                     l.energy.total() / 1e6, 100 * l.zero_share,
                      100 * l.saturated_share, l.bit_exact ? "yes" : "NO",
                      l.calibrated ? fmt::format("  (calibrated: shift {} -> {})",
                                                 l.configured_shift, l.requant.shift)
                                   : "");
   }
-  t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10}\n", "total", "",
-                   run.macs, run.cycles, run.roofline_cycles, 100 * run.utilization, "",
-                   run.dram_read_bytes + run.dram_write_bytes);
+  t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f}\n",
+                   "total", "", run.macs, run.cycles, run.roofline_cycles, 100 * run.utilization,
+                   "", run.dram_read_bytes + run.dram_write_bytes, run.energy.total() / 1e6);
   return t;
 }
 

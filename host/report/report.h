@@ -9,6 +9,7 @@
 
 #include "host/common/hw_config.h"
 #include "host/common/layer.h"
+#include "host/energy/energy.h"
 #include "host/runtime/runtime.h"
 
 namespace sasim {
@@ -39,6 +40,7 @@ struct LayerResult {
   std::string mismatch;          // first mismatch: index, expected, got
   std::string tiling;            // the compiler's decision
   Counters counters{};
+  Energy energy;                 // from the counters and the run's energy table
 };
 
 struct RunResult {
@@ -47,6 +49,8 @@ struct RunResult {
   std::string input;             // where the input image came from
   HwConfig hw;
   std::string hw_path;
+  EnergyTable energy_table;
+  Energy energy;                 // whole network
   std::vector<LayerResult> layers;
   bool bit_exact = false;
   double wall_seconds = 0;       // simulation (build and set-up excluded)
@@ -59,11 +63,13 @@ struct RunResult {
   uint64_t dram_write_bytes = 0;
 };
 
-// Fills the derived fields (roofline, utilization, totals) from counters and shapes.
+// Fills the derived fields (roofline, utilization, energy, totals) from counters and shapes.
 void Summarize(RunResult* run);
 
 std::string ReportJson(const RunResult& run);
 std::string CyclesCsv(const RunResult& run);
+std::string EnergyCsv(const RunResult& run);
+std::string EnergyTableText(const RunResult& run);
 std::string LayerTable(const RunResult& run);
 
 // Writes `contents` to `path` through a temporary file in the same directory and a rename,

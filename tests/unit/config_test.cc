@@ -28,6 +28,19 @@ TEST(ConfigTest, EveryShippedHwConfigLoads) {
   EXPECT_GE(loaded, 2);
 }
 
+TEST(ConfigTest, EveryShippedEnergyTableLoads) {
+  int loaded = 0;
+  for (const auto& entry : fs::directory_iterator(kSource / "configs/energy")) {
+    SCOPED_TRACE(entry.path().string());
+    const EnergyTable t = LoadEnergyTable(entry.path().string());
+    EXPECT_EQ(t.name, entry.path().stem().string());
+    EXPECT_GT(t.MacPj(), 0.0);
+    EXPECT_GT(t.fp32_mult_pj + t.fp32_add_pj, 0.0);
+    ++loaded;
+  }
+  EXPECT_EQ(loaded, 3);
+}
+
 TEST(ConfigTest, DefaultConfigIsTheRealisticEdgeConfig) {
   const HwConfig hw = LoadHwConfig((kSource / "configs/hw/default.yaml").string());
   EXPECT_EQ(hw.array_rows, 16);
