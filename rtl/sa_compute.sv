@@ -40,7 +40,8 @@ module sa_compute
   output logic        [15:0] ev_macs_o,
   output logic        [15:0] ev_macs_zero_o,
   output logic         [4:0] ev_requant_o,
-  output logic         [4:0] ev_pool_o
+  output logic         [4:0] ev_pool_o,
+  output logic               ev_issue_o     // a fold step or bubble goes to the array
 );
 
   localparam int unsigned Cols = 16;
@@ -468,7 +469,8 @@ module sa_compute
     ev_pool_o       = (pool_out_valid && cmd_q.pool) ? cmd_q.n_valid : 5'd0;
   end
 
-  assign busy_o = (state_q != CompIdle);
+  assign busy_o     = (state_q != CompIdle);
+  assign ev_issue_o = (state_q == CompRun);
 
   // Unused: the int32 drain values are for tests of sa_array alone.
   logic unused_acc;

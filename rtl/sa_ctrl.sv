@@ -10,7 +10,7 @@ module sa_ctrl
   parameter int unsigned Cols       = 16,
   parameter int unsigned FetchBeats = 8,   // beats per command fetch (4 commands)
   parameter int unsigned FifoBeats  = 16,  // command FIFO depth in beats
-  localparam int unsigned NumCounters = 19
+  localparam int unsigned NumCounters = 20
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -57,6 +57,7 @@ module sa_ctrl
   input  logic         ev_dram_write_beat_i,
   input  logic [4:0]   ev_requant_i,
   input  logic [4:0]   ev_pool_i,
+  input  logic         ev_issue_i,
   // Counter snapshot beats for the DMA (SNAPSHOT command).
   input  logic [15:0]  snap_beat_idx_i,
   output logic [127:0] snap_beat_o,
@@ -290,6 +291,7 @@ module sa_ctrl
     counter_inc[16] = 64'(ev_pool_i);
     counter_inc[17] = 64'(pop);
     counter_inc[18] = (ev_dram_read_beat_i && dma_busy_fetch_i) ? 64'd16 : 64'd0;
+    counter_inc[19] = 64'(ev_issue_i);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

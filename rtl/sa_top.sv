@@ -78,6 +78,7 @@ module sa_top
   logic [15:0]  ev_abuf_reads, ev_macs, ev_macs_zero;
   logic [2:0]   ev_wbuf_reads;
   logic [4:0]   ev_requant, ev_pool;
+  logic         ev_issue;
 
   ctrl_state_e  ctrl_state;
   logic [127:0] snap_beat;
@@ -136,6 +137,7 @@ module sa_top
     .ev_dram_write_beat_i  (wr_data_valid_o && wr_data_ready_i && buf_sel != 2'd3),
     .ev_requant_i          (ev_requant),
     .ev_pool_i             (ev_pool),
+    .ev_issue_i            (ev_issue),
     .snap_beat_idx_i       (obuf_dma_raddr),
     .snap_beat_o           (snap_beat),
     .state_o               (ctrl_state),
@@ -207,7 +209,8 @@ module sa_top
     .ev_macs_o       (ev_macs),
     .ev_macs_zero_o  (ev_macs_zero),
     .ev_requant_o    (ev_requant),
-    .ev_pool_o       (ev_pool)
+    .ev_pool_o       (ev_pool),
+    .ev_issue_o      (ev_issue)
   );
 
   // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "host/common/layout.h"
 #include "host/config/config_loader.h"
 #include "host/net/prepare.h"
+#include "host/report/html.h"
 #include "host/report/report.h"
 #include "host/runtime/runtime.h"
 #include "sim/platform.h"
@@ -39,6 +40,7 @@ struct Options {
   bool quiet = false;
   std::string inject_fault;  // layer whose first weight is corrupted in DRAM (tests the checker)
   std::string energy = "horowitz45";
+  bool no_html = false;
 };
 
 // --energy takes a file, or the name of a table in configs/energy/.
@@ -125,14 +127,18 @@ int Run(const Options& opt) {
     const auto packed = PackC16(prepared.input, net.input_channels, net.input_height,
                                 net.input_width);
     hal.DramWrite(program.input_addr, packed.data(), packed.size());
+    // Progress: the layer the controller is in, and cycles against the compiler's estimate.
+    double estimate = 0;
+    for (const auto& plan : program.layers) estimate += plan.tiling.estimated_cycles;
     auto report = [&](uint32_t command, uint64_t cycles) {
       size_t layer = 0;
       while (layer + 1 < program.layers.size() &&
              program.layers[layer + 1].first_command <= command) {
         ++layer;
       }
-      fmt::print(stderr, "\r  layer {} of {} ({}), {} cycles so far   ", layer + 1,
-                 program.layers.size(), program.layers[layer].layer.name, cycles);
+      fmt::print(stderr, "\r  layer {} of {} ({}), {} cycles, ~{:.0f}%, {:.1f} s   ", layer + 1,
+                 program.layers.size(), program.layers[layer].layer.name, cycles,
+                 std::min(99.0, 100.0 * cycles / std::max(1.0, estimate)), Since(sim_start));
     };
     RunCommands(hal, program.cmd_addr, progress ? report : std::function<void(uint32_t,
                                                                              uint64_t)>{});
@@ -180,6 +186,7 @@ int Run(const Options& opt) {
   WriteFileAtomically(out_dir + "/report.json", ReportJson(run));
   WriteFileAtomically(out_dir + "/cycles.csv", CyclesCsv(run));
   WriteFileAtomically(out_dir + "/energy.csv", EnergyCsv(run));
+  if (!opt.no_html) WriteFileAtomically(out_dir + "/report.html", ReportHtml(run));
   std::string decisions;
   for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.name, l.tiling);
   WriteFileAtomically(out_dir + "/decisions.txt", decisions);
@@ -206,8 +213,8 @@ int Run(const Options& opt) {
              run.energy.total() / 1e6, energy_table.name, run.energy.compute() / 1e6,
              100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
              run.energy.fp32_equivalent / 1e6);
-  fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt\n",
-             out_dir);
+  fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
+             out_dir, opt.no_html ? "" : fmt::format(", {}/report.html", out_dir));
   if (!run.bit_exact) {
     for (const auto& l : run.layers) {
       if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
@@ -236,6 +243,7 @@ int main(int argc, char** argv) {
   app.add_option("--energy", opt.energy,
                  "energy table: a file, or course_ops, horowitz45 (default), course_eyeriss");
   app.add_flag("--quiet", opt.quiet, "no progress on stderr");
+  app.add_flag("--no-html", opt.no_html, "do not write report.html");
   app.add_option("--inject-fault", opt.inject_fault,
                  "corrupt one weight of this layer in DRAM after the golden model ran, to see "
                  "the checker catch it (exit 1)");

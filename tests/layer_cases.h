@@ -178,6 +178,9 @@ inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::LayerPr
                   Get(n, Counter::kStallStore) + Get(n, Counter::kStallFetch),
               cycles);
     EXPECT_GE(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);
+    // The array is fed for every fold step (and short-fold bubble), within the busy time.
+    EXPECT_GE(Get(n, Counter::kIssueCycles), p.tiling.compute_cycles);
+    EXPECT_LE(Get(n, Counter::kIssueCycles), Get(n, Counter::kBusyCycles));
   } else {
     EXPECT_EQ(Get(n, Counter::kCycles), 0u);
     EXPECT_EQ(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);

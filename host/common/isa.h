@@ -133,6 +133,7 @@ enum class Counter : uint8_t {
   kPoolOps,             // pooled outputs produced (one per channel per 2x2 window)
   kCommands,            // commands executed
   kCmdFetchBytes,       // bytes of command stream fetched (ahead-fetch past END included)
+  kIssueCycles,         // cycles the compute engine fed the array (steps and fold bubbles)
   kCount
 };
 inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
