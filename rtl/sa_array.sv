@@ -46,6 +46,9 @@ module sa_array
   output logic                      busy_o
 );
 
+  // The grid's internals stay out of waveforms (sixteen thousand signals); a 2x2 corner of PEs
+  // is traced through the corner_* probes below.
+  /* verilator tracing_off */
   // Operand wires between PEs: act_h[r][c] enters PE(r,c) from the left, vert[r][c] from above.
   logic        [7:0]  act_h   [Rows][Cols+1];
   logic signed [7:0]  wgt_v   [Rows+1][Cols];
@@ -55,6 +58,7 @@ module sa_array
   logic               last_v  [Rows+1][Cols];
   logic signed [31:0] res_v   [Rows+1][Cols];
   logic               take    [Rows][Cols];
+  logic signed [31:0] acc_g   [Rows][Cols];
 
   logic [Cols-1:0] col_draining;
   logic [Cols-1:0] col_pending;
@@ -190,8 +194,28 @@ module sa_array
         .last_o     (last_v[r+1][c]),
         .res_i      (res_v[r][c]),
         .res_take_i (take[r][c]),
-        .res_o      (res_v[r+1][c])
+        .res_o      (res_v[r+1][c]),
+        .acc_o      (acc_g[r][c])
       );
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Waveform probes: operands and accumulators of the top-left 2x2 corner of PEs.
+  localparam int unsigned ProbeRows = (Rows < 2) ? Rows : 2;
+  localparam int unsigned ProbeCols = (Cols < 2) ? Cols : 2;
+  /* verilator tracing_on */
+  logic        [7:0]  corner_act   [ProbeRows][ProbeCols];
+  logic signed [7:0]  corner_wgt   [ProbeRows][ProbeCols];
+  logic               corner_valid [ProbeRows][ProbeCols];
+  logic signed [31:0] corner_acc   [ProbeRows][ProbeCols];
+  /* verilator tracing_off */
+  for (genvar r = 0; r < ProbeRows; r++) begin : g_probe_row
+    for (genvar c = 0; c < ProbeCols; c++) begin : g_probe_col
+      assign corner_act[r][c]   = act_h[r][c];
+      assign corner_wgt[r][c]   = wgt_v[r][c];
+      assign corner_valid[r][c] = valid_v[r][c];
+      assign corner_acc[r][c]   = acc_g[r][c];
     end
   end
 

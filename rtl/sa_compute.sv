@@ -24,6 +24,9 @@ module sa_compute
   input  compute_cmd_t       cmd_i,
   output logic               busy_o,
   output logic               done_o,
+  // Buffer ports and event counts stay out of waveforms (wide, and the same nets as elsewhere);
+  // the output buffer writes are traced.
+  /* verilator tracing_off */
   // Activation buffer: one read port per array row.
   output logic        [15:0] abuf_raddr_o [Rows],
   input  logic       [127:0] abuf_rdata_i [Rows],
@@ -31,9 +34,11 @@ module sa_compute
   output logic        [15:0] wbuf_raddr_o [5],
   input  logic       [127:0] wbuf_rdata_i [5],
   // Output buffer write port.
+  /* verilator tracing_on */
   output logic               obuf_we_o,
   output logic        [15:0] obuf_waddr_o,
   output logic       [127:0] obuf_wdata_o,
+  /* verilator tracing_off */
   // Events this cycle, for the performance counters.
   output logic        [15:0] ev_abuf_reads_o,
   output logic         [2:0] ev_wbuf_reads_o,
@@ -55,8 +60,12 @@ module sa_compute
     CompDrain = 2'd3   // all steps issued: wait for the last results to land
   } comp_state_e;
 
-  comp_state_e  state_q, state_d;
-  compute_cmd_t cmd_q, cmd_d;
+  /* verilator tracing_on */
+  comp_state_e  state_q;
+  compute_cmd_t cmd_q;
+  /* verilator tracing_off */
+  comp_state_e  state_d;
+  compute_cmd_t cmd_d;
 
   // Per-command constants.
   logic [31:0] steps_q, steps_d;      // K = channels * kernel_h * kernel_w
@@ -66,12 +75,16 @@ module sa_compute
   logic [4:0]  last_cl_q, last_cl_d;  // channels in the last block (1..16)
 
   // Step counters.
-  logic [31:0] k_q, k_d;
+  /* verilator tracing_on */
+  logic [31:0] k_q;
+  logic [31:0] m0_q;            // first pixel of the current fold
+  /* verilator tracing_off */
+  logic [31:0] k_d;
   logic [4:0]  ci_q, ci_d;
   logic [3:0]  kx_q, kx_d, ky_q, ky_d;
   logic [11:0] cb_q, cb_d;
   logic [31:0] tap_off_q, tap_off_d;  // cb * plane + ky * in_width + kx
-  logic [31:0] m0_q, m0_d;            // first pixel of the current fold
+  logic [31:0] m0_d;
   logic [RowIdxW:0] since_last_q, since_last_d;
 
   // Coordinates of the next fold's first pixel (window coordinates when pooling).
@@ -347,6 +360,7 @@ module sa_compute
   logic        [7:0]  arr_out_q   [Cols];
   logic               arr_busy;
 
+  /* verilator tracing_on */
   sa_array #(
     .Rows (Rows),
     .Cols (Cols)
@@ -368,6 +382,8 @@ module sa_compute
     .out_q_o     (arr_out_q),
     .busy_o      (arr_busy)
   );
+
+  /* verilator tracing_off */
 
   // ---------------------------------------------------------------------------------------------
   // Fold descriptors: which rows hold real pixels and where the fold's results go.
@@ -425,6 +441,7 @@ module sa_compute
     end
   end
 
+  /* verilator tracing_on */
   sa_pool #(
     .Lanes (Cols)
   ) u_pool (
@@ -437,6 +454,8 @@ module sa_compute
     .out_valid_o (pool_out_valid),
     .out_data_o  (pool_out)
   );
+
+  /* verilator tracing_off */
 
   always_comb begin
     obuf_we_o    = pool_out_valid;

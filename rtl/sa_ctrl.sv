@@ -82,26 +82,33 @@ module sa_ctrl
 
   // Command fetch.
   logic [31:0] fetch_ptr_q, fetch_ptr_d;
+  /* verilator tracing_off */
   logic [127:0] fifo_q [FifoBeats];
   logic [FifoIdxW-1:0] fifo_rd_q, fifo_wr_q;
   logic [FifoIdxW:0] fifo_count_q, fifo_count_d;
   logic [FifoIdxW:0] fifo_reserved;  // beats stored plus beats of a fetch in flight
 
+  /* verilator tracing_on */
   // Job accounting.
   logic [31:0] dma_issued_q, dma_issued_d, dma_done_q, dma_done_d;
   logic [31:0] comp_done_q, comp_done_d;
 
+  // Counters are read through the CSRs; tracing them would double a waveform's size.
+  /* verilator tracing_off */
   logic [63:0] counter_q [NumCounters];
   logic [63:0] snap_q [NumCounters];
-  logic        snap_take;
   logic [63:0] counter_inc [NumCounters];
+  /* verilator tracing_on */
+  logic        snap_take;
 
   // Decoded head command.
+  /* verilator tracing_off */
   logic [255:0] cmd;
   logic         cmd_ready;
   opcode_e      opcode;
   logic         pop;
   logic         start_req;
+  /* verilator tracing_on */
 
   always_comb begin
     cmd       = {fifo_q[fifo_rd_q + 1'b1], fifo_q[fifo_rd_q]};

@@ -27,8 +27,13 @@ module sa_pe (
   // Drain path: results shift down the column.
   input  logic signed [31:0] res_i,
   input  logic               res_take_i,
-  output logic signed [31:0] res_o
+  output logic signed [31:0] res_o,
+  // Observation only (waveforms): the running accumulator.
+  output logic signed [31:0] acc_o
 );
+
+  // 256 PEs would swamp a waveform: sa_array traces a corner of them instead.
+  /* verilator tracing_off */
 
   logic        [7:0]  act_q;
   logic signed [7:0]  wgt_q;
@@ -84,6 +89,7 @@ module sa_pe (
   assign first_o = first_q;
   assign last_o  = last_q;
   assign res_o   = res_q;
+  assign acc_o   = acc_q;
 
   // A result never lands in the drain register while the drain still needs it: sa_array
   // asserts the rule that guarantees this (folds at least Rows cycles apart), once for all PEs.

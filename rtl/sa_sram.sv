@@ -2,6 +2,8 @@
 // write port. Reads are combinational (a synthesizable version registers them, adding one
 // pipeline stage and no throughput change); the write lands on the clock edge.
 // Latency: read 0 cycles, write 1 cycle.
+// Buffers are not traced: their ports are the same nets as sa_top's, traced there when needed.
+/* verilator tracing_off */
 module sa_sram #(
   parameter int unsigned Words     = 1024,
   parameter int unsigned ReadPorts = 1,

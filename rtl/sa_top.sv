@@ -48,6 +48,8 @@ module sa_top
 
   localparam int unsigned Cols = 16;
 
+  // Internal nets are traced inside the blocks that own them (sa_ctrl, sa_dma, sa_compute).
+  /* verilator tracing_off */
   // DMA <-> controller.
   logic         job_valid, job_ready, job_store, job_fetch, job_done;
   logic [1:0]   job_buf;
@@ -92,6 +94,8 @@ module sa_top
   logic [ObufAw-1:0] obuf_raddr_t [1];
   logic [127:0]      obuf_dma_rdata [1];
 
+  // Instances declared after tracing_off would vanish from waveforms with all they contain.
+  /* verilator tracing_on */
   sa_ctrl #(
     .Rows (Rows),
     .Cols (Cols)
@@ -215,6 +219,7 @@ module sa_top
 
   // ---------------------------------------------------------------------------------------------
   // Buffers.
+  /* verilator tracing_off */
 
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_addr
     assign abuf_raddr_t[r] = abuf_raddr[r][AbufAw-1:0];

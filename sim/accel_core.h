@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/core.h>
@@ -16,7 +17,9 @@
 #include "host/common/hw_config.h"
 #include "host/common/isa.h"
 #include "sim/dram_model.h"
+#include "sim/trace.h"
 #include "verilated.h"
+#include "verilated_vcd_c.h"
 
 namespace sasim {
 
@@ -32,6 +35,9 @@ class Core {
   // Runs until the interrupt rises, the controller stops, or max_cycles pass; returns the
   // cycles run. Throws SimulationError when the watchdog fires.
   virtual uint64_t Run(uint64_t max_cycles) = 0;
+  // The dump is opened when the window starts and closed when it ends (or at the destructor).
+  virtual void SetTrace(const TraceRequest& request) = 0;
+  virtual TraceResult trace_result() const = 0;
 };
 
 // Verilated cores built for the shipped hw configs (sim/models.cc, generated).
@@ -42,7 +48,8 @@ class AccelCore : public Core {
  public:
   AccelCore(const HwConfig& hw, DramPort* port)
       : hw_(hw), port_(port), context_(std::make_unique<VerilatedContext>()) {
-    model_ = std::make_unique<Model>(context_.get(), "sa_top");
+    context_->traceEverOn(true);
+    model_ = std::make_unique<Model>(context_.get(), "accel");
     model_->rst_ni = 0;
     model_->clk_i = 0;
     model_->rd_req_ready_i = 1;
@@ -54,7 +61,13 @@ class AccelCore : public Core {
     Step();
     cycle_ = 0;
   }
-  ~AccelCore() override { model_->final(); }
+  ~AccelCore() override {
+    CloseTrace();
+    model_->final();
+  }
+
+  void SetTrace(const TraceRequest& request) override { trace_request_ = request; }
+  TraceResult trace_result() const override { return trace_result_; }
 
   void CsrWrite(uint32_t offset, uint32_t value) override {
     model_->csr_valid_i = 1;
@@ -85,6 +98,7 @@ class AccelCore : public Core {
     const uint64_t start = cycle_;
     while (cycle_ - start < max_cycles) {
       Step();
+      if (trace_request_) UpdateTraceWindow();
       if (model_->dbg_progress_o) last_progress_ = cycle_;
       if (model_->irq_o || !running()) break;
       if (cycle_ - last_progress_ > hw_.watchdog_cycles) {
@@ -109,6 +123,39 @@ class AccelCore : public Core {
     std::string data;
   };
 
+  void UpdateTraceWindow() {
+    if (!run_started_ && running()) {
+      run_started_ = true;
+      run_start_cycle_ = cycle_;
+    }
+    const uint64_t run_cycle = cycle_ - run_start_cycle_;
+    const TraceRequest& r = *trace_request_;
+    const bool inside =
+        run_started_ && running() &&
+        (r.by_command ? (model_->dbg_cmd_index_o >= r.first_command &&
+                         model_->dbg_cmd_index_o < r.end_command)
+                      : (run_cycle >= r.first_cycle && run_cycle < r.end_cycle));
+    if (inside && !trace_ && !trace_result_.written) {
+      trace_ = std::make_unique<VerilatedVcdC>();
+      model_->trace(trace_.get(), r.depth);
+      trace_->open(r.path.c_str());
+      if (!trace_->isOpen()) throw SimulationError("cannot open waveform file " + r.path);
+      trace_result_.written = true;
+      trace_result_.first_cycle = run_cycle;
+    } else if (!inside && trace_) {
+      CloseTrace();
+    }
+    if (trace_) ++trace_result_.cycles;
+  }
+
+  void CloseTrace() {
+    if (trace_) {
+      trace_->close();
+      trace_.reset();
+      trace_request_.reset();
+    }
+  }
+
   // One clock cycle. Inputs change while the clock is low; the DRAM side samples the master's
   // requests before the rising edge, as the RTL does.
   void Step() {
@@ -125,6 +172,7 @@ class AccelCore : public Core {
     }
     model_->clk_i = 0;
     model_->eval();
+    if (trace_) trace_->dump(cycle_ * period_ps_);
     if (model_->rd_req_valid_o) IssueRead(model_->rd_req_addr_o, model_->rd_req_beats_o);
     if (model_->wr_req_valid_o) {
       write_bursts_.push_back({model_->wr_req_addr_o, model_->wr_req_beats_o, {}});
@@ -132,6 +180,7 @@ class AccelCore : public Core {
     if (model_->wr_data_valid_o) TakeWriteBeat();
     model_->clk_i = 1;
     model_->eval();
+    if (trace_) trace_->dump(cycle_ * period_ps_ + period_ps_ / 2);
     ++cycle_;
   }
 
@@ -171,9 +220,16 @@ class AccelCore : public Core {
   std::unique_ptr<Model> model_;
   uint64_t cycle_ = 0;
   uint64_t last_progress_ = 0;
+  // Waveform time: picoseconds of the configured clock, clock low at k*period, high at +period/2.
+  uint64_t period_ps_ = static_cast<uint64_t>(1e6 / hw_.clock_mhz + 0.5);
   std::deque<Beat> read_beats_;
   std::deque<WriteBurst> write_bursts_;
   std::deque<uint64_t> write_responses_;
+  std::optional<TraceRequest> trace_request_;
+  std::unique_ptr<VerilatedVcdC> trace_;
+  TraceResult trace_result_;
+  bool run_started_ = false;
+  uint64_t run_start_cycle_ = 0;
 };
 
 

@@ -111,6 +111,8 @@ class AcceleratorModule : public sc_core::sc_module, private DramPort {
 
   bool irq() const { return core_->irq(); }
   sc_time period() const { return period_; }
+  Core& core() { return *core_; }
+  const Core& core() const { return *core_; }
   std::exception_ptr error() const { return error_; }
   uint64_t cycles() const { return core_->cycle(); }
   uint64_t syncs() const { return syncs_; }
@@ -314,6 +316,12 @@ void Platform::Run(const std::function<void(Hal&)>& host_program) {
   sc_core::sc_start();
   if (modules_->host.error()) std::rethrow_exception(modules_->host.error());
 }
+
+void Platform::SetTrace(const TraceRequest& request) {
+  modules_->accel.core().SetTrace(request);
+}
+
+TraceResult Platform::trace_result() const { return modules_->accel.core().trace_result(); }
 
 PlatformStats Platform::stats() const {
   PlatformStats s;

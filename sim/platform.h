@@ -16,6 +16,7 @@
 
 #include "host/common/hw_config.h"
 #include "host/runtime/hal.h"
+#include "sim/trace.h"
 
 namespace sasim {
 
@@ -41,6 +42,9 @@ class Platform {
   // Runs `host_program` on the host thread until it returns; rethrows what it throws.
   void Run(const std::function<void(Hal&)>& host_program);
   PlatformStats stats() const;
+  // Asks for a waveform window (before Run).
+  void SetTrace(const TraceRequest& request);
+  TraceResult trace_result() const;
 
  private:
   struct Modules;

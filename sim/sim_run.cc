@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -41,7 +42,53 @@ struct Options {
   std::string inject_fault;  // layer whose first weight is corrupted in DRAM (tests the checker)
   std::string energy = "horowitz45";
   bool no_html = false;
+  std::string trace;         // waveform file (.vcd or .fst)
+  std::string trace_layer;   // window: all cycles of this layer
+  std::string trace_cycles;  // window: START:END run cycles
+  int trace_depth = 99;
 };
+
+// What to dump, checked before anything runs.
+struct TracePlan {
+  bool enabled = false;
+  std::string path;      // what the user gets
+  std::string vcd_path;  // what the core writes (a temporary VCD when the user asked for FST)
+  TraceRequest request;
+};
+
+TracePlan PlanTrace(const Options& opt, const std::string& net_name) {
+  TracePlan plan;
+  if (opt.trace.empty() && opt.trace_layer.empty() && opt.trace_cycles.empty()) return plan;
+  plan.enabled = true;
+  std::string path = opt.trace;
+  if (path.empty()) {
+    path = fmt::format("{}_{}.fst", net_name,
+                       opt.trace_layer.empty() ? "cycles_" + opt.trace_cycles : opt.trace_layer);
+    std::replace(path.begin(), path.end(), ':', '-');
+  }
+  if (path.find('/') == std::string::npos) path = "waveforms/" + path;  // the default place
+  const auto ext = std::filesystem::path(path).extension().string();
+  if (ext != ".vcd" && ext != ".fst") {
+    throw InputError(fmt::format("--trace {}: the waveform format comes from the extension, "
+                                 ".vcd or .fst", path));
+  }
+  plan.path = path;
+  plan.vcd_path = ext == ".fst" ? path + ".vcd.tmp" : path;
+  plan.request.path = plan.vcd_path;
+  plan.request.depth = opt.trace_depth;
+  plan.request.end_cycle = UINT64_MAX;
+  if (!opt.trace_cycles.empty()) {
+    unsigned long long a = 0, b = 0;
+    char extra = 0;
+    if (std::sscanf(opt.trace_cycles.c_str(), "%llu:%llu%c", &a, &b, &extra) != 2 || b <= a) {
+      throw InputError(fmt::format("--trace-cycles '{}': expected START:END with START < END",
+                                   opt.trace_cycles));
+    }
+    plan.request.first_cycle = a;
+    plan.request.end_cycle = b;
+  }
+  return plan;
+}
 
 // --energy takes a file, or the name of a table in configs/energy/.
 std::string EnergyTablePath(const std::string& arg) {
@@ -101,6 +148,20 @@ int Run(const Options& opt) {
                                  opt.net_path));
   }
   const std::string out_dir = opt.out_dir.empty() ? "runs/" + net.name : opt.out_dir;
+  TracePlan trace = PlanTrace(opt, net.name);
+  if (!opt.trace_layer.empty()) {
+    size_t i = 0;
+    while (i < program.layers.size() && program.layers[i].layer.name != opt.trace_layer) ++i;
+    if (i == program.layers.size()) {
+      throw InputError(fmt::format("--trace-layer: no conv2d or linear layer '{}' in {}",
+                                   opt.trace_layer, opt.net_path));
+    }
+    trace.request.by_command = true;
+    trace.request.first_command = static_cast<uint32_t>(program.layers[i].first_command);
+    trace.request.end_command = static_cast<uint32_t>(
+        i + 1 < program.layers.size() ? program.layers[i + 1].first_command
+                                      : program.commands.size());
+  }
 
   RunResult run;
   run.net = net.name;
@@ -115,6 +176,10 @@ int Run(const Options& opt) {
   std::vector<Counters> snapshots(layers.size());
   std::vector<std::vector<uint8_t>> outputs(layers.size());
   Platform platform(hw);
+  if (trace.enabled) {
+    std::filesystem::create_directories(std::filesystem::path(trace.path).parent_path());
+    platform.SetTrace(trace.request);
+  }
   const auto sim_start = std::chrono::steady_clock::now();
   platform.Run([&](Hal& hal) {
     const auto cmds = compiler::CommandBytes(program.commands);
@@ -155,6 +220,30 @@ int Run(const Options& opt) {
     }
   });
   run.wall_seconds = Since(sim_start);
+  std::string trace_note;
+  if (trace.enabled) {
+    const TraceResult t = platform.trace_result();
+    if (!t.written) {
+      trace_note = "waveform: the window saw no cycle of the run; nothing dumped";
+    } else {
+      if (trace.vcd_path != trace.path) {
+        const std::string cmd = fmt::format("vcd2fst '{}' '{}' > /dev/null 2>&1", trace.vcd_path,
+                                            trace.path);
+        const int rc = std::system(cmd.c_str());
+        std::filesystem::remove(trace.vcd_path);
+        if (rc != 0) {
+          throw SimulationError("vcd2fst (gtkwave) failed to write " + trace.path);
+        }
+      }
+      run.trace_path = trace.path;
+      run.trace_bytes = std::filesystem::file_size(trace.path);
+      run.trace_first_cycle = t.first_cycle;
+      run.trace_cycles = t.cycles;
+      trace_note = fmt::format("waveform: {} ({:.1f} MB, run cycles {}..{}, {} cycles)",
+                               trace.path, run.trace_bytes / 1e6, t.first_cycle,
+                               t.first_cycle + t.cycles, t.cycles);
+    }
+  }
 
   for (size_t i = 0; i < layers.size(); ++i) {
     const PreparedLayer& p = prepared.layers[i];
@@ -215,6 +304,7 @@ int Run(const Options& opt) {
              run.energy.fp32_equivalent / 1e6);
   fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
              out_dir, opt.no_html ? "" : fmt::format(", {}/report.html", out_dir));
+  if (!trace_note.empty()) fmt::print("{}\n", trace_note);
   if (!run.bit_exact) {
     for (const auto& l : run.layers) {
       if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
@@ -244,6 +334,11 @@ int main(int argc, char** argv) {
                  "energy table: a file, or course_ops, horowitz45 (default), course_eyeriss");
   app.add_flag("--quiet", opt.quiet, "no progress on stderr");
   app.add_flag("--no-html", opt.no_html, "do not write report.html");
+  app.add_option("--trace", opt.trace,
+                 "waveform file, .vcd or .fst (a bare name goes to waveforms/)");
+  app.add_option("--trace-layer", opt.trace_layer, "dump only the cycles of this layer");
+  app.add_option("--trace-cycles", opt.trace_cycles, "dump only run cycles START:END");
+  app.add_option("--trace-depth", opt.trace_depth, "hierarchy levels to dump (default all)");
   app.add_option("--inject-fault", opt.inject_fault,
                  "corrupt one weight of this layer in DRAM after the golden model ran, to see "
                  "the checker catch it (exit 1)");

@@ -7,7 +7,7 @@ packages=(
   cmake make g++ pkg-config
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core gtkwave
 )
 
 missing=()

@@ -135,6 +135,12 @@ std::string ReportJson(const RunResult& run) {
                    {"prepare_seconds", run.prepare_seconds}}},
                  {"layers", layers}};
   report["energy"] = EnergyJson(run.energy);
+  if (!run.trace_path.empty()) {
+    report["trace"] = {{"path", run.trace_path},
+                       {"bytes", run.trace_bytes},
+                       {"first_cycle", run.trace_first_cycle},
+                       {"cycles", run.trace_cycles}};
+  }
   report["energy"]["table"] = run.energy_table.name;
   report["energy"]["table_path"] = run.energy_table.path;
   return report.dump(2) + "\n";

@@ -61,6 +61,10 @@ struct RunResult {
   double roofline_cycles = 0;
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
+  std::string trace_path;        // the waveform, when one was asked for
+  uint64_t trace_bytes = 0;
+  uint64_t trace_first_cycle = 0;
+  uint64_t trace_cycles = 0;
 };
 
 // Fills the derived fields (roofline, utilization, energy, totals) from counters and shapes.

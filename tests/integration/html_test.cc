@@ -11,22 +11,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/shell_util.h"
+
 namespace sasim {
 namespace {
 
 namespace fs = std::filesystem;
+using testutil::Shell;
+using testutil::Slurp;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-int Shell(const std::string& cmd) {
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 TEST(HtmlReportTest, LoadsInChromiumAndShowsTheTotals) {
   const fs::path dir = fs::temp_directory_path() / ("html_test_" + std::to_string(getpid()));

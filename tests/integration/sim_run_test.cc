@@ -15,10 +15,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/shell_util.h"
+
 namespace sasim {
 namespace {
 
 namespace fs = std::filesystem;
+using testutil::Shell;
+using testutil::Slurp;
 const fs::path kSource = SASIM_SOURCE_DIR;
 
 struct Result {
@@ -26,21 +30,13 @@ struct Result {
   std::string out, err;
 };
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Result SimRun(const std::string& args) {
   const fs::path tmp = fs::temp_directory_path() / ("sim_run_test_" + std::to_string(getpid()));
   fs::create_directories(tmp);
   const std::string cmd = std::string(SIM_RUN_PATH) + " " + args + " >" + (tmp / "out").string() +
                           " 2>" + (tmp / "err").string();
-  const int status = std::system(cmd.c_str());
   Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.exit_code = Shell(cmd);
   r.out = Slurp(tmp / "out");
   r.err = Slurp(tmp / "err");
   fs::remove_all(tmp);
