@@ -20,6 +20,7 @@
 #include "host/common/errors.h"
 #include "host/common/layout.h"
 #include "host/config/config_loader.h"
+#include "host/io/npy.h"
 #include "host/net/prepare.h"
 #include "host/report/html.h"
 #include "host/report/report.h"
@@ -46,6 +47,7 @@ struct Options {
   std::string trace_layer;   // window: all cycles of this layer
   std::string trace_cycles;  // window: START:END run cycles
   int trace_depth = 99;
+  std::string dump_outputs;  // directory for every layer's output as <layer>.npy
 };
 
 // What to dump, checked before anything runs.
@@ -276,6 +278,16 @@ int Run(const Options& opt) {
   WriteFileAtomically(out_dir + "/cycles.csv", CyclesCsv(run));
   WriteFileAtomically(out_dir + "/energy.csv", EnergyCsv(run));
   if (!opt.no_html) WriteFileAtomically(out_dir + "/report.html", ReportHtml(run));
+  if (!opt.dump_outputs.empty()) {
+    // The hardware's outputs (read back from DRAM), uint8 CHW, one .npy per layer.
+    std::filesystem::create_directories(opt.dump_outputs);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const auto& f = prepared.layers[i].fused;
+      WriteNpy(opt.dump_outputs + "/" + f.name + ".npy", "u1",
+               {f.out_channels(), f.out_height(), f.out_width()}, outputs[i].data(),
+               outputs[i].size());
+    }
+  }
   std::string decisions;
   for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.name, l.tiling);
   WriteFileAtomically(out_dir + "/decisions.txt", decisions);
@@ -339,6 +351,8 @@ int main(int argc, char** argv) {
   app.add_option("--trace-layer", opt.trace_layer, "dump only the cycles of this layer");
   app.add_option("--trace-cycles", opt.trace_cycles, "dump only run cycles START:END");
   app.add_option("--trace-depth", opt.trace_depth, "hierarchy levels to dump (default all)");
+  app.add_option("--dump-outputs", opt.dump_outputs,
+                 "write every layer's output as DIR/<layer>.npy (uint8, C x H x W)");
   app.add_option("--inject-fault", opt.inject_fault,
                  "corrupt one weight of this layer in DRAM after the golden model ran, to see "
                  "the checker catch it (exit 1)");

@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Bit-exact against PyTorch: small quantized models built and run in PyTorch's quantized engine
+(qnnpack), exported with tools/export_torch.py and run by sim_run on the Verilated RTL with
+nearest_even rounding; every layer's uint8 output must be identical to PyTorch's. The same nets
+with floor rounding are compared with an integer re-implementation written here in numpy.
+Usage: bitexact_test.py SIM_RUN SOURCE_DIR"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.ao.quantization as tq
+
+sys.path.insert(0, os.path.join(sys.argv[2], "tools"))
+import export_torch  # noqa: E402
+
+
+class Net(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.body = body
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.body(self.quant(x)))
+
+
+def models():
+    torch.manual_seed(0)
+    yield "conv_pool_fc", (3, 8, 8), nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2),
+        nn.Conv2d(8, 20, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(20 * 4 * 4, 10)), \
+        [["body.0", "body.1"], ["body.3", "body.4"]]
+    yield "stride_norelu", (4, 9, 9), nn.Sequential(
+        nn.Conv2d(4, 17, 3, stride=2, padding=1), nn.Conv2d(17, 16, 1), nn.ReLU(), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 33), nn.ReLU(), nn.Linear(33, 7)), \
+        [["body.1", "body.2"], ["body.4", "body.5"]]
+    yield "k5_pool", (2, 12, 12), nn.Sequential(
+        nn.Conv2d(2, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(16, 24, 3),
+        nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(24 * 2 * 2, 5)), \
+        [["body.0", "body.1"], ["body.3", "body.4"]]
+
+
+def conv_int(x, w, b, stride, pad, shift, relu, floor):
+    """The arithmetic contract in numpy, independent of sasim's C++: x uint8 CHW, w OIHW int8."""
+    c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xc = np.pad(x.astype(np.int64) - 128, ((0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    acc = np.zeros((o, oh, ow), np.int64) + b.astype(np.int64)[:, None, None]
+    for ky in range(kh):
+        for kx in range(kw):
+            patch = xc[:, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride]
+            acc += np.einsum("chw,oc->ohw", patch, w[:, :, ky, kx].astype(np.int64))
+    acc = ((acc + 2**31) % 2**32) - 2**31  # int32 wrap
+    if relu:
+        acc = np.maximum(acc, 0)
+    if floor or shift == 0:
+        q = acc >> shift
+    else:
+        q = acc >> shift
+        rem = acc - (q << shift)
+        half = 1 << (shift - 1)
+        q = q + ((rem > half) | ((rem == half) & (q % 2 == 1)))
+    return np.clip(q + 128, 0, 255).astype(np.uint8)
+
+
+def run_int(net_yaml, weights_dir, x):
+    """Runs an exported net (as written by export_torch) with the numpy reference."""
+    import yaml
+    spec = yaml.safe_load(open(net_yaml))
+    outs = {}
+    layers = spec["layers"]
+    floor = spec["rounding"] == "floor"
+    for i, l in enumerate(layers):
+        nxt = [m["type"] for m in layers[i + 1:i + 3]]
+        if l["type"] in ("conv2d", "linear"):
+            w = np.load(os.path.join(weights_dir, l["name"] + ".weight.npy"))
+            b = np.load(os.path.join(weights_dir, l["name"] + ".bias.npy"))
+            relu = nxt[:1] == ["relu"]
+            if l["type"] == "conv2d":
+                x = conv_int(x, w, b, l["stride"], l["padding"], l["shift"], relu, floor)
+            else:
+                x = conv_int(x, w.reshape(w.shape[0], *x.shape), b, 1, 0, l["shift"], relu,
+                             floor)
+            if "maxpool" in nxt[:2] and l["type"] == "conv2d" and (nxt[0] == "maxpool" or
+                                                                    nxt == ["relu", "maxpool"]):
+                x = x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2).max(axis=(2, 4))
+            outs[l["name"]] = x
+    return outs
+
+
+def main():
+    sim_run, source = sys.argv[1], sys.argv[2]
+    failures = 0
+    for name, shape, body, fuse in models():
+        model = Net(body)
+        calib = [torch.randn(8, *shape) * 1.5 for _ in range(4)]
+        qmodel = export_torch.quantize_pow2(model, calib, fuse=fuse)
+        # Each quantized layer's output, as PyTorch computes it.
+        outputs = {}
+        hooks = []
+        for mod_name, m in qmodel.named_modules():
+            if isinstance(m, (export_torch.nniq.ConvReLU2d, export_torch.nnq.Conv2d,
+                              export_torch.nniq.LinearReLU, export_torch.nnq.Linear,
+                              nn.MaxPool2d)):
+                hooks.append(m.register_forward_hook(
+                    lambda mod, inp, out, n=mod_name: outputs.__setitem__(n, out.int_repr())))
+        x = torch.randn(1, *shape) * 1.5
+        with torch.no_grad():
+            qmodel(x)
+        with tempfile.TemporaryDirectory() as tmp:
+            net = export_torch.export(qmodel, shape, tmp, name)
+            np.save(os.path.join(tmp, "input.npy"), export_torch.quantize_input(qmodel, x[0]))
+            run = subprocess.run([sim_run, "--net", net, "--input", os.path.join(tmp, "input.npy"),
+                                  "--out", os.path.join(tmp, "run"), "--quiet", "--no-html",
+                                  "--dump-outputs", os.path.join(tmp, "out")],
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"{name}: sim_run failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+                failures += 1
+                continue
+            # The reference for a fused layer is the output of its last module (pool if any).
+            names = [n for n, _ in qmodel.named_modules() if n in outputs]
+            for i, n in enumerate(names):
+                if n not in outputs or isinstance(dict(qmodel.named_modules())[n], nn.MaxPool2d):
+                    continue
+                ref = outputs[n]
+                if i + 1 < len(names) and isinstance(dict(qmodel.named_modules())[names[i + 1]],
+                                                     nn.MaxPool2d):
+                    ref = outputs[names[i + 1]]
+                ref = ref[0].numpy().astype(np.uint8).reshape(-1)
+                got = np.load(os.path.join(tmp, "out", n.replace(".", "_") + ".npy")).reshape(-1)
+                if not np.array_equal(ref, got):
+                    bad = np.nonzero(ref != got)[0]
+                    print(f"{name}/{n}: {len(bad)} of {ref.size} outputs differ, first at "
+                          f"{bad[0]}: PyTorch {ref[bad[0]]}, sasim {got[bad[0]]}")
+                    failures += 1
+                elif len(np.unique(ref)) < 4:
+                    print(f"{name}/{n}: outputs are nearly constant: the test checks nothing")
+                    failures += 1
+                else:
+                    print(f"{name}/{n}: {ref.size} outputs identical to PyTorch")
+            # Floor rounding: the same net against the numpy integer re-implementation.
+            floor_net = os.path.join(tmp, name + "_floor.yaml")
+            with open(net) as f, open(floor_net, "w") as g:
+                g.write(f.read().replace("rounding: nearest_even", "rounding: floor"))
+            run = subprocess.run([sim_run, "--net", floor_net, "--input",
+                                  os.path.join(tmp, "input.npy"), "--out",
+                                  os.path.join(tmp, "run_floor"), "--quiet", "--no-html",
+                                  "--dump-outputs", os.path.join(tmp, "out_floor")],
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"{name} (floor): sim_run failed:\n{run.stdout}{run.stderr}")
+                failures += 1
+                continue
+            ref = run_int(floor_net, os.path.join(tmp, "weights"),
+                          np.load(os.path.join(tmp, "input.npy")))
+            for lname, want in ref.items():
+                got = np.load(os.path.join(tmp, "out_floor", lname + ".npy"))
+                if not np.array_equal(want, got):
+                    print(f"{name}/{lname} (floor): differs from the numpy reference")
+                    failures += 1
+                else:
+                    print(f"{name}/{lname} (floor): {want.size} outputs identical to numpy")
+    # What the accelerator cannot run is refused with a message: a default (not power-of-two)
+    # PyTorch qconfig.
+    model = Net(nn.Sequential(nn.Conv2d(3, 4, 3)))
+    model.qconfig = tq.get_default_qconfig("qnnpack")
+    prepared = tq.prepare(model.eval())
+    prepared(torch.randn(2, 3, 6, 6))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            export_torch.export(tq.convert(prepared), (3, 6, 6), tmp, "refused")
+        print("export accepted a non-power-of-two scale")
+        failures += 1
+    except export_torch.ExportError as e:
+        ok = "not a power of two" in str(e) or "zero point" in str(e)
+        print(f"refused as expected: {e}" if ok else f"refused for the wrong reason: {e}")
+        failures += 0 if ok else 1
+    print("FAILED" if failures else "PASSED")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
