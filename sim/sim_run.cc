@@ -48,6 +48,9 @@ struct Options {
   std::string trace_cycles;  // window: START:END run cycles
   int trace_depth = 99;
   std::string dump_outputs;  // directory for every layer's output as <layer>.npy
+  std::string dataset;       // many images, one compiled program
+  std::string labels;
+  int limit = 0;
 };
 
 // What to dump, checked before anything runs.
@@ -127,7 +130,14 @@ int Run(const Options& opt) {
   const auto fused = compiler::Fuse(net);
   std::vector<uint8_t> input;
   std::string input_desc;
-  if (opt.input_path.empty()) {
+  Dataset dataset;
+  if (!opt.dataset.empty()) {
+    if (!opt.input_path.empty()) throw InputError("--dataset and --input exclude each other");
+    dataset = LoadDataset(opt.dataset, opt.labels, opt.limit, net);
+    if (dataset.images.empty()) throw InputError(opt.dataset + ": no images");
+    input = dataset.images[0];
+    input_desc = fmt::format("{} image 0 of {}", opt.dataset, dataset.images.size());
+  } else if (opt.input_path.empty()) {
     input = SyntheticImage(net.input_channels, net.input_height, net.input_width, net.seed);
     input_desc = fmt::format("synthetic (seed {})", net.seed);
   } else {
@@ -165,6 +175,7 @@ int Run(const Options& opt) {
                                       : program.commands.size());
   }
 
+  std::string dataset_csv;
   RunResult run;
   run.net = net.name;
   run.net_path = opt.net_path;
@@ -176,6 +187,8 @@ int Run(const Options& opt) {
 
   const bool progress = !opt.quiet && isatty(STDERR_FILENO);
   std::vector<Counters> snapshots(layers.size());
+  std::vector<bool> dataset_exact;       // images 1.. (image 0 is the run reported per layer)
+  std::vector<int> dataset_predictions;
   std::vector<std::vector<uint8_t>> outputs(layers.size());
   Platform platform(hw);
   if (trace.enabled) {
@@ -220,6 +233,33 @@ int Run(const Options& opt) {
       hal.DramRead(plan.place.output_addr, c16.data(), c16.size());
       outputs[i] = UnpackC16(c16, c, h, w);
     }
+    // The rest of a dataset: same program, only the input changes.
+    for (size_t k = 1; k < dataset.images.size(); ++k) {
+      const auto image = PackC16(dataset.images[k], net.input_channels, net.input_height,
+                                 net.input_width);
+      hal.DramWrite(program.input_addr, image.data(), image.size());
+      RunCommands(hal, program.cmd_addr);
+      const auto golden = GoldenForward(prepared, dataset.images[k]);
+      bool exact = true;
+      std::vector<uint8_t> last;
+      for (size_t i = 0; i < layers.size(); ++i) {
+        const auto& plan = program.layers[i];
+        const int c = compiler::OutChannels(plan.layer), h = compiler::OutHeight(plan.layer),
+                  w = compiler::OutWidth(plan.layer);
+        std::vector<uint8_t> c16(C16Bytes(c, h, w));
+        hal.DramRead(plan.place.output_addr, c16.data(), c16.size());
+        last = UnpackC16(c16, c, h, w);
+        exact = exact && last == golden[i];
+      }
+      dataset_exact.push_back(exact);
+      dataset_predictions.push_back(
+          static_cast<int>(std::max_element(last.begin(), last.end()) - last.begin()));
+      if (progress) {
+        fmt::print(stderr, "\r  image {} of {}, {:.1f} s   ", k + 1, dataset.images.size(),
+                   Since(sim_start));
+      }
+    }
+    if (progress && dataset.images.size() > 1) fmt::print(stderr, "\r{:60}\r", "");
   });
   run.wall_seconds = Since(sim_start);
   std::string trace_note;
@@ -272,11 +312,32 @@ int Run(const Options& opt) {
     run.layers.push_back(l);
   }
   Summarize(&run);
+  if (!dataset.images.empty()) {
+    // Image 0 is the per-layer run above; the others were checked on their final layers.
+    const auto& out0 = outputs.back();
+    dataset_predictions.insert(
+        dataset_predictions.begin(),
+        static_cast<int>(std::max_element(out0.begin(), out0.end()) - out0.begin()));
+    dataset_exact.insert(dataset_exact.begin(), run.bit_exact);
+    run.dataset_path = opt.dataset;
+    run.dataset_images = dataset.images.size();
+    std::string csv = "index,label,prediction,bit_exact\n";
+    for (size_t k = 0; k < dataset.images.size(); ++k) {
+      run.dataset_exact_images += dataset_exact[k];
+      if (!dataset.labels.empty()) run.dataset_correct += dataset_predictions[k] == dataset.labels[k];
+      csv += fmt::format("{},{},{},{}\n", k, dataset.labels.empty() ? -1 : dataset.labels[k],
+                         dataset_predictions[k], dataset_exact[k] ? 1 : 0);
+    }
+    run.dataset_labelled = !dataset.labels.empty();
+    run.bit_exact = run.bit_exact && run.dataset_exact_images == run.dataset_images;
+    dataset_csv = csv;
+  }
 
   std::filesystem::create_directories(out_dir);
   WriteFileAtomically(out_dir + "/report.json", ReportJson(run));
   WriteFileAtomically(out_dir + "/cycles.csv", CyclesCsv(run));
   WriteFileAtomically(out_dir + "/energy.csv", EnergyCsv(run));
+  if (!dataset_csv.empty()) WriteFileAtomically(out_dir + "/predictions.csv", dataset_csv);
   if (!opt.no_html) WriteFileAtomically(out_dir + "/report.html", ReportHtml(run));
   if (!opt.dump_outputs.empty()) {
     // The hardware's outputs (read back from DRAM), uint8 CHW, one .npy per layer.
@@ -317,6 +378,15 @@ int Run(const Options& opt) {
   fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
              out_dir, opt.no_html ? "" : fmt::format(", {}/report.html", out_dir));
   if (!trace_note.empty()) fmt::print("{}\n", trace_note);
+  if (run.dataset_images > 0) {
+    fmt::print("dataset: {} images, {} bit-exact against the golden model{}; predictions in "
+               "{}/predictions.csv\n", run.dataset_images, run.dataset_exact_images,
+               run.dataset_labelled
+                   ? fmt::format(", top-1 {:.2f}% ({} of {})",
+                                 100.0 * run.dataset_correct / run.dataset_images,
+                                 run.dataset_correct, run.dataset_images)
+                   : "", out_dir);
+  }
   if (!run.bit_exact) {
     for (const auto& l : run.layers) {
       if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
@@ -345,6 +415,11 @@ int main(int argc, char** argv) {
   app.add_option("--energy", opt.energy,
                  "energy table: a file, or course_ops, horowitz45 (default), course_eyeriss");
   app.add_flag("--quiet", opt.quiet, "no progress on stderr");
+  app.add_option("--dataset", opt.dataset,
+                 "run many images with one compiled program: .npy N x C x H x W (uint8 or "
+                 "float) or a CIFAR-10 batch (.bin)");
+  app.add_option("--labels", opt.labels, "labels of a .npy dataset (.npy of N integers)");
+  app.add_option("--limit", opt.limit, "use the first N images of the dataset");
   app.add_flag("--no-html", opt.no_html, "do not write report.html");
   app.add_option("--trace", opt.trace,
                  "waveform file, .vcd or .fst (a bare name goes to waveforms/)");

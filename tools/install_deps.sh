@@ -8,7 +8,7 @@ packages=(
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   chromium fonts-dejavu-core gtkwave
-  python3-torch python3-numpy python3-yaml
+  python3-torch python3-numpy python3-yaml python3-sklearn
 )
 
 missing=()

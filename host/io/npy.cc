@@ -14,7 +14,7 @@ namespace {
 int ItemSize(const std::string& dtype) {
   if (dtype == "u1" || dtype == "i1") return 1;
   if (dtype == "i4" || dtype == "f4") return 4;
-  if (dtype == "f8") return 8;
+  if (dtype == "f8" || dtype == "i8") return 8;
   return 0;
 }
 
@@ -43,6 +43,10 @@ std::vector<T> NpyArray::As() const {
     } else if (dtype == "i4") {
       int32_t v;
       std::memcpy(&v, &data[4 * i], 4);
+      out[i] = static_cast<T>(v);
+    } else if (dtype == "i8") {
+      int64_t v;
+      std::memcpy(&v, &data[8 * i], 8);
       out[i] = static_cast<T>(v);
     } else if (dtype == "f4") {
       float v;
@@ -89,7 +93,7 @@ NpyArray ReadNpy(const std::string& path) {
   NpyArray a;
   a.dtype = m[2];
   if (ItemSize(a.dtype) == 0) {
-    throw InputError(fmt::format("{}: dtype '{}' not supported (use uint8, int8, int32, "
+    throw InputError(fmt::format("{}: dtype '{}' not supported (use uint8, int8, int32, int64, "
                                  "float32 or float64)", path, std::string(m[1]) + a.dtype));
   }
   if (m[1] == ">" && ItemSize(a.dtype) > 1) {

@@ -173,6 +173,63 @@ std::vector<uint8_t> LoadInputImage(const std::string& path, int index,
                                a.dtype));
 }
 
+std::vector<std::vector<uint8_t>> GoldenForward(const PreparedNet& net,
+                                                const std::vector<uint8_t>& input) {
+  std::vector<std::vector<uint8_t>> outs;
+  const std::vector<uint8_t>* in = &input;
+  for (const auto& l : net.layers) {
+    outs.push_back(Forward(l.conv, *in, nullptr));
+    in = &outs.back();
+  }
+  return outs;
+}
+
+Dataset LoadDataset(const std::string& path, const std::string& labels_path, int limit,
+                    const compiler::NetSpec& net) {
+  Dataset d;
+  const int64_t c = net.input_channels, h = net.input_height, w = net.input_width;
+  const size_t elements = static_cast<size_t>(c * h * w);
+  if (path.size() > 4 && path.substr(path.size() - 4) == ".bin") {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw InputError(fmt::format("{}: cannot open file", path));
+    const auto records = static_cast<int>(static_cast<size_t>(in.tellg()) / (1 + 3 * 32 * 32));
+    for (int i = 0; i < records && (limit <= 0 || i < limit); ++i) {
+      d.images.push_back(LoadInputImage(path, i, net));
+      in.seekg(static_cast<std::streamoff>(i) * (1 + 3 * 32 * 32));
+      d.labels.push_back(in.get());
+    }
+    return d;
+  }
+  const NpyArray a = ReadNpy(path);
+  if (a.shape.size() != 4 || a.shape[1] != c || a.shape[2] != h || a.shape[3] != w) {
+    throw InputError(fmt::format("{}: dataset has shape {}, the net '{}' takes (N, {}, {}, {})",
+                                 path, ShapeString(a.shape), net.name, c, h, w));
+  }
+  const int64_t n = limit > 0 ? std::min<int64_t>(limit, a.shape[0]) : a.shape[0];
+  const auto values = a.As<double>();
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<uint8_t> img(elements);
+    for (size_t j = 0; j < elements; ++j) {
+      const double v = values[static_cast<size_t>(i) * elements + j];
+      img[j] = a.dtype == "u1" ? static_cast<uint8_t>(v)
+                               : static_cast<uint8_t>(std::clamp(
+                                     std::nearbyint(std::ldexp(v, net.input_exp)) + 128, 0.0,
+                                     255.0));
+    }
+    d.images.push_back(std::move(img));
+  }
+  if (!labels_path.empty()) {
+    const NpyArray l = ReadNpy(labels_path);
+    if (l.shape.size() != 1 || l.shape[0] < n) {
+      throw InputError(fmt::format("{}: labels have shape {}, need ({},)", labels_path,
+                                   ShapeString(l.shape), a.shape[0]));
+    }
+    const auto labels = l.As<int32_t>();
+    d.labels.assign(labels.begin(), labels.begin() + n);
+  }
+  return d;
+}
+
 PreparedNet PrepareNet(const compiler::NetSpec& net,
                        const std::vector<compiler::FusedLayer>& fused,
                        std::vector<uint8_t> input) {

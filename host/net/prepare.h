@@ -38,6 +38,19 @@ std::vector<uint8_t> SyntheticImage(int channels, int height, int width, uint32_
 // CIFAR-10 binary batch (.bin) with a record index. Throws InputError naming the file.
 std::vector<uint8_t> LoadInputImage(const std::string& path, int index, const compiler::NetSpec&);
 
+// Every layer's golden output for another input, with the prepared weights and shifts.
+std::vector<std::vector<uint8_t>> GoldenForward(const PreparedNet& net,
+                                                const std::vector<uint8_t>& input);
+
+// A set of images: an .npy of N x C x H x W (uint8 codes, or float quantized with the input
+// scale) with labels from an .npy of N integers, or a CIFAR-10 binary batch (labels inside).
+struct Dataset {
+  std::vector<std::vector<uint8_t>> images;
+  std::vector<int> labels;  // empty when unknown
+};
+Dataset LoadDataset(const std::string& path, const std::string& labels_path, int limit,
+                    const compiler::NetSpec& net);
+
 PreparedNet PrepareNet(const compiler::NetSpec& net,
                        const std::vector<compiler::FusedLayer>& fused,
                        std::vector<uint8_t> input);

@@ -135,6 +135,14 @@ std::string ReportJson(const RunResult& run) {
                    {"prepare_seconds", run.prepare_seconds}}},
                  {"layers", layers}};
   report["energy"] = EnergyJson(run.energy);
+  if (run.dataset_images > 0) {
+    report["dataset"] = {{"path", run.dataset_path},
+                         {"images", run.dataset_images},
+                         {"bit_exact_images", run.dataset_exact_images}};
+    if (run.dataset_labelled) {
+      report["dataset"]["top1"] = static_cast<double>(run.dataset_correct) / run.dataset_images;
+    }
+  }
   if (!run.trace_path.empty()) {
     report["trace"] = {{"path", run.trace_path},
                        {"bytes", run.trace_bytes},

@@ -65,6 +65,11 @@ struct RunResult {
   uint64_t trace_bytes = 0;
   uint64_t trace_first_cycle = 0;
   uint64_t trace_cycles = 0;
+  std::string dataset_path;      // --dataset runs
+  size_t dataset_images = 0;
+  size_t dataset_exact_images = 0;
+  size_t dataset_correct = 0;
+  bool dataset_labelled = false;
 };
 
 // Fills the derived fields (roofline, utilization, energy, totals) from counters and shapes.

@@ -197,6 +197,25 @@ TEST(SimRunTest, CifarBatchAndNpyInputsGiveTheSameRun) {
   for (const auto& p : {out1, out2, out3, batch, npy}) fs::remove_all(p);
 }
 
+TEST(SimRunTest, CifarBatchAsADataset) {
+  std::vector<uint8_t> image;
+  const fs::path batch = WriteCifar(&image);  // two records, labels 3 and 4
+  const fs::path out = FreshDir("dataset");
+  const Result r = SimRun("--net " + (kSource / "tests/data/nets/cifar_net.yaml").string() +
+                          " --dataset " + batch.string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("dataset: 2 images, 2 bit-exact"), std::string::npos) << r.out;
+  const auto report = nlohmann::json::parse(Slurp(out / "report.json"));
+  EXPECT_EQ(report["dataset"]["images"], 2);
+  EXPECT_EQ(report["dataset"]["bit_exact_images"], 2);
+  ASSERT_TRUE(report["dataset"].contains("top1"));
+  const std::string csv = Slurp(out / "predictions.csv");
+  EXPECT_NE(csv.find("\n0,3,"), std::string::npos) << csv;  // index 0, label 3
+  EXPECT_NE(csv.find("\n1,4,"), std::string::npos) << csv;
+  fs::remove_all(out);
+  fs::remove_all(batch);
+}
+
 TEST(SimRunTest, HelpVersionAndUsageErrors) {
   EXPECT_EQ(SimRun("--help").exit_code, 0);
   const Result version = SimRun("--version");
