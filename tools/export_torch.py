@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """Export a quantized PyTorch network to a sasim net (YAML + .npy weights) that sim_run runs.
 
+Command line: export_torch.py MODULE:FUNCTION --input-shape C,H,W --out DIR [--compare SIM_RUN]
+(FUNCTION builds and returns the quantized model; --compare also runs it on sasim and compares
+every layer with PyTorch). As a library: quantize_pow2(), export(), compare().
+
 Takes a converted quantized model (torch.ao.nn.quantized / intrinsic modules in a
 nn.Sequential-like order: QuantStub, Conv2d/ConvReLU2d, Linear/LinearReLU, MaxPool2d(2, 2),
 Flatten, ReLU, DeQuantStub), or a float model plus calibration batches, which it quantizes with
@@ -185,22 +189,87 @@ def quantize_input(qmodel, x):
     raise ExportError("no QuantStub")
 
 
+def layer_outputs(qmodel, x):
+    """Each conv/linear layer's uint8 output as PyTorch computes it, keyed by the exported layer
+    name; a layer followed by a 2x2 max-pool reports the pooled output (sasim fuses them)."""
+    kinds = (nniq.ConvReLU2d, nnq.Conv2d, nniq.LinearReLU, nnq.Linear, torch.nn.MaxPool2d)
+    outputs, order, hooks = {}, [], []
+    for name, m in qmodel.named_modules():
+        if isinstance(m, kinds):
+            order.append((name, isinstance(m, torch.nn.MaxPool2d)))
+            hooks.append(m.register_forward_hook(
+                lambda mod, inp, out, n=name: outputs.__setitem__(n, out.int_repr())))
+    with torch.no_grad():
+        qmodel(x[None])
+    for h in hooks:
+        h.remove()
+    result = {}
+    for i, (name, is_pool) in enumerate(order):
+        if is_pool:
+            continue
+        ref = outputs[name]
+        if i + 1 < len(order) and order[i + 1][1]:
+            ref = outputs[order[i + 1][0]]
+        result[name.replace(".", "_")] = ref[0].numpy().astype(np.uint8)
+    return result
+
+
+def compare(qmodel, x, sim_run, work_dir, name="compared", extra_args=()):
+    """Exports `qmodel`, runs sim_run on the quantized `x` (float C x H x W), and compares every
+    layer with PyTorch. Returns (exit code of sim_run, [(layer, outputs, differing)])."""
+    import subprocess
+    net = export(qmodel, tuple(x.shape), work_dir, name)
+    np.save(os.path.join(work_dir, "input.npy"), quantize_input(qmodel, x))
+    run = subprocess.run([sim_run, "--net", net, "--input", os.path.join(work_dir, "input.npy"),
+                          "--out", os.path.join(work_dir, "run"), "--quiet", "--no-html",
+                          "--dump-outputs", os.path.join(work_dir, "out"), *extra_args],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        return run.returncode, run.stdout + run.stderr, []
+    rows = []
+    for lname, ref in layer_outputs(qmodel, x).items():
+        got = np.load(os.path.join(work_dir, "out", lname + ".npy"))
+        rows.append((lname, ref.size, int(np.count_nonzero(ref.reshape(-1) != got.reshape(-1)))))
+    return 0, run.stdout, rows
+
+
 def main(argv):
     import argparse
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("model", help="a file saved with torch.save(quantized_model)")
+    p.add_argument("model", help="MODULE:FUNCTION returning the model to export: a converted "
+                                 "quantized model (e.g. from quantize_pow2); MODULE is imported "
+                                 "from the current directory or PYTHONPATH")
     p.add_argument("--input-shape", required=True, help="C,H,W")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--name", default="exported")
+    p.add_argument("--compare", metavar="SIM_RUN",
+                   help="also run the export with this sim_run on --image and compare every "
+                        "layer with PyTorch")
+    p.add_argument("--image", help="float C x H x W .npy for --compare (default: random)")
     args = p.parse_args(argv)
     try:
-        qmodel = torch.load(args.model)
+        import importlib
+        module_name, _, function = args.model.partition(":")
+        if not function:
+            raise ExportError(f"{args.model}: expected MODULE:FUNCTION")
+        sys.path.insert(0, os.getcwd())
+        qmodel = getattr(importlib.import_module(module_name), function)()
         shape = [int(v) for v in args.input_shape.split(",")]
-        print(export(qmodel, shape, args.out, args.name))
+        if not args.compare:
+            print(export(qmodel, shape, args.out, args.name))
+            return 0
+        x = (torch.tensor(np.load(args.image), dtype=torch.float32) if args.image
+             else torch.randn(*shape))
+        rc, log, rows = compare(qmodel, x, args.compare, args.out, args.name)
+        if rc != 0:
+            print(log, file=sys.stderr)
+            return rc
+        for lname, n, bad in rows:
+            print(f"{lname:<24} {n:>8} outputs  {'identical' if bad == 0 else f'{bad} differ'}")
+        return 0 if all(bad == 0 for _, _, bad in rows) else 1
     except ExportError as e:
         print(f"export_torch: error: {e}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

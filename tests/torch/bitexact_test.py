@@ -95,56 +95,30 @@ def run_int(net_yaml, weights_dir, x):
 
 
 def main():
-    sim_run, source = sys.argv[1], sys.argv[2]
+    sim_run, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     failures = 0
     for name, shape, body, fuse in models():
         model = Net(body)
         calib = [torch.randn(8, *shape) * 1.5 for _ in range(4)]
         qmodel = export_torch.quantize_pow2(model, calib, fuse=fuse)
-        # Each quantized layer's output, as PyTorch computes it.
-        outputs = {}
-        hooks = []
-        for mod_name, m in qmodel.named_modules():
-            if isinstance(m, (export_torch.nniq.ConvReLU2d, export_torch.nnq.Conv2d,
-                              export_torch.nniq.LinearReLU, export_torch.nnq.Linear,
-                              nn.MaxPool2d)):
-                hooks.append(m.register_forward_hook(
-                    lambda mod, inp, out, n=mod_name: outputs.__setitem__(n, out.int_repr())))
-        x = torch.randn(1, *shape) * 1.5
-        with torch.no_grad():
-            qmodel(x)
+        x = torch.randn(shape) * 1.5
         with tempfile.TemporaryDirectory() as tmp:
-            net = export_torch.export(qmodel, shape, tmp, name)
-            np.save(os.path.join(tmp, "input.npy"), export_torch.quantize_input(qmodel, x[0]))
-            run = subprocess.run([sim_run, "--net", net, "--input", os.path.join(tmp, "input.npy"),
-                                  "--out", os.path.join(tmp, "run"), "--quiet", "--no-html",
-                                  "--dump-outputs", os.path.join(tmp, "out")],
-                                 capture_output=True, text=True)
-            if run.returncode != 0:
-                print(f"{name}: sim_run failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+            rc, log, rows = export_torch.compare(qmodel, x, sim_run, tmp, name)
+            if rc != 0:
+                print(f"{name}: sim_run failed ({rc}):\n{log}")
                 failures += 1
                 continue
-            # The reference for a fused layer is the output of its last module (pool if any).
-            names = [n for n, _ in qmodel.named_modules() if n in outputs]
-            for i, n in enumerate(names):
-                if n not in outputs or isinstance(dict(qmodel.named_modules())[n], nn.MaxPool2d):
-                    continue
-                ref = outputs[n]
-                if i + 1 < len(names) and isinstance(dict(qmodel.named_modules())[names[i + 1]],
-                                                     nn.MaxPool2d):
-                    ref = outputs[names[i + 1]]
-                ref = ref[0].numpy().astype(np.uint8).reshape(-1)
-                got = np.load(os.path.join(tmp, "out", n.replace(".", "_") + ".npy")).reshape(-1)
-                if not np.array_equal(ref, got):
-                    bad = np.nonzero(ref != got)[0]
-                    print(f"{name}/{n}: {len(bad)} of {ref.size} outputs differ, first at "
-                          f"{bad[0]}: PyTorch {ref[bad[0]]}, sasim {got[bad[0]]}")
+            refs = export_torch.layer_outputs(qmodel, x)
+            for lname, n, bad in rows:
+                if bad:
+                    print(f"{name}/{lname}: {bad} of {n} outputs differ from PyTorch")
                     failures += 1
-                elif len(np.unique(ref)) < 4:
-                    print(f"{name}/{n}: outputs are nearly constant: the test checks nothing")
+                elif len(np.unique(refs[lname])) < 4:
+                    print(f"{name}/{lname}: outputs are nearly constant: the test checks nothing")
                     failures += 1
                 else:
-                    print(f"{name}/{n}: {ref.size} outputs identical to PyTorch")
+                    print(f"{name}/{lname}: {n} outputs identical to PyTorch")
+            net = os.path.join(tmp, name + ".yaml")
             # Floor rounding: the same net against the numpy integer re-implementation.
             floor_net = os.path.join(tmp, name + "_floor.yaml")
             with open(net) as f, open(floor_net, "w") as g:
@@ -181,6 +155,16 @@ def main():
     except export_torch.ExportError as e:
         ok = "not a power of two" in str(e) or "zero point" in str(e)
         print(f"refused as expected: {e}" if ok else f"refused for the wrong reason: {e}")
+        failures += 0 if ok else 1
+    # The command line: export, run on sasim and compare, one command.
+    with tempfile.TemporaryDirectory() as tmp:
+        cli = subprocess.run(["/usr/bin/python3", os.path.join(source, "tools", "export_torch.py"),
+                              "cli_model:quantized", "--input-shape", "3,8,8", "--out", tmp,
+                              "--compare", sim_run], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.abspath(__file__)))
+        ok = cli.returncode == 0 and cli.stdout.count("identical") == 2
+        print(("command line: " + cli.stdout) if ok else f"command line failed: {cli.stdout}"
+              f"{cli.stderr}")
         failures += 0 if ok else 1
     print("FAILED" if failures else "PASSED")
     return 1 if failures else 0
