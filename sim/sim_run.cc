@@ -18,7 +18,6 @@
 
 #include "compiler/net_compiler.h"
 #include "host/common/errors.h"
-#include "host/common/layout.h"
 #include "host/config/config_loader.h"
 #include "host/io/npy.h"
 #include "host/net/prepare.h"
@@ -204,9 +203,13 @@ int Run(const Options& opt) {
       if (plan.layer.name == opt.inject_fault) image[4 * 16] ^= 0x40;  // first weight word
       hal.DramWrite(plan.place.weight_addr, image.data(), image.size());
     }
-    const auto packed = PackC16(prepared.input, net.input_channels, net.input_height,
-                                net.input_width);
-    hal.DramWrite(program.input_addr, packed.data(), packed.size());
+    WriteTensor(hal, program.input_addr, prepared.input, net.input_channels, net.input_height,
+                net.input_width);
+    auto read_output = [&](size_t i) {
+      const auto& layer = program.layers[i].layer;
+      return ReadTensor(hal, program.layers[i].place.output_addr, compiler::OutChannels(layer),
+                        compiler::OutHeight(layer), compiler::OutWidth(layer));
+    };
     // Progress: the layer the controller is in, and cycles against the compiler's estimate.
     double estimate = 0;
     for (const auto& plan : program.layers) estimate += plan.tiling.estimated_cycles;
@@ -227,28 +230,18 @@ int Run(const Options& opt) {
       const auto& plan = program.layers[i];
       hal.DramRead(plan.snapshot_addr, reinterpret_cast<uint8_t*>(snapshots[i].data()),
                    sizeof(Counters));
-      const int c = compiler::OutChannels(plan.layer), h = compiler::OutHeight(plan.layer),
-                w = compiler::OutWidth(plan.layer);
-      std::vector<uint8_t> c16(C16Bytes(c, h, w));
-      hal.DramRead(plan.place.output_addr, c16.data(), c16.size());
-      outputs[i] = UnpackC16(c16, c, h, w);
+      outputs[i] = read_output(i);
     }
     // The rest of a dataset: same program, only the input changes.
     for (size_t k = 1; k < dataset.images.size(); ++k) {
-      const auto image = PackC16(dataset.images[k], net.input_channels, net.input_height,
-                                 net.input_width);
-      hal.DramWrite(program.input_addr, image.data(), image.size());
+      WriteTensor(hal, program.input_addr, dataset.images[k], net.input_channels,
+                  net.input_height, net.input_width);
       RunCommands(hal, program.cmd_addr);
       const auto golden = GoldenForward(prepared, dataset.images[k]);
       bool exact = true;
       std::vector<uint8_t> last;
       for (size_t i = 0; i < layers.size(); ++i) {
-        const auto& plan = program.layers[i];
-        const int c = compiler::OutChannels(plan.layer), h = compiler::OutHeight(plan.layer),
-                  w = compiler::OutWidth(plan.layer);
-        std::vector<uint8_t> c16(C16Bytes(c, h, w));
-        hal.DramRead(plan.place.output_addr, c16.data(), c16.size());
-        last = UnpackC16(c16, c, h, w);
+        last = read_output(i);
         exact = exact && last == golden[i];
       }
       dataset_exact.push_back(exact);

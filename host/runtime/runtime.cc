@@ -60,22 +60,30 @@ Counters RunCommands(Hal& hal, uint32_t cmd_addr,
   return ReadCounters(hal);
 }
 
+void WriteTensor(Hal& hal, uint32_t addr, const std::vector<uint8_t>& chw, int channels,
+                 int height, int width) {
+  const auto packed = PackC16(chw, channels, height, width);
+  hal.DramWrite(addr, packed.data(), packed.size());
+}
+
+std::vector<uint8_t> ReadTensor(Hal& hal, uint32_t addr, int channels, int height, int width) {
+  std::vector<uint8_t> c16(C16Bytes(channels, height, width));
+  hal.DramRead(addr, c16.data(), c16.size());
+  return UnpackC16(c16, channels, height, width);
+}
+
 LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& p, const std::vector<uint8_t>& input) {
   const ConvShape& s = p.layer.shape;
   const auto cmd = compiler::CommandBytes(p.commands);
   hal.DramWrite(p.cmd_addr, cmd.data(), cmd.size());
   hal.DramWrite(p.place.weight_addr, p.lowered.weight_image.data(),
                 p.lowered.weight_image.size());
-  const auto packed = PackC16(input, s.in_channels, s.in_height, s.in_width);
-  hal.DramWrite(p.place.input_addr, packed.data(), packed.size());
+  WriteTensor(hal, p.place.input_addr, input, s.in_channels, s.in_height, s.in_width);
 
   LayerRun run;
   run.counters = RunCommands(hal, p.cmd_addr);
-  const int oc = compiler::OutChannels(p.layer), oh = compiler::OutHeight(p.layer),
-            ow = compiler::OutWidth(p.layer);
-  std::vector<uint8_t> out(C16Bytes(oc, oh, ow));
-  hal.DramRead(p.place.output_addr, out.data(), out.size());
-  run.output = UnpackC16(out, oc, oh, ow);
+  run.output = ReadTensor(hal, p.place.output_addr, compiler::OutChannels(p.layer),
+                          compiler::OutHeight(p.layer), compiler::OutWidth(p.layer));
   return run;
 }
 

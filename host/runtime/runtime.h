@@ -27,6 +27,12 @@ struct LayerRun {
   Counters counters{};
 };
 
+// Activation tensors live in DRAM in the C16 layout (host/common/layout.h); these move a CHW
+// uint8 tensor in and out.
+void WriteTensor(Hal& hal, uint32_t addr, const std::vector<uint8_t>& chw, int channels,
+                 int height, int width);
+std::vector<uint8_t> ReadTensor(Hal& hal, uint32_t addr, int channels, int height, int width);
+
 // Writes the program's command stream, weights and input, runs it, returns output + counters.
 // Throws SimulationError if the device reports an error.
 LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& program,
