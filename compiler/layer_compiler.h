@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "host/common/hw_config.h"
-#include "host/common/isa.h"
-#include "host/common/layer.h"
+#include "contract/hw_config.h"
+#include "contract/isa.h"
+#include "contract/layer.h"
 
 namespace sasim::compiler {
 
@@ -66,7 +66,7 @@ struct Tiling {
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
 Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConfig& hw);
 
-// Where the layer's tensors live in DRAM (C16 layout, see host/common/layout.h).
+// Where the layer's tensors live in DRAM (C16 layout, see contract/layout.h).
 struct DramPlacement {
   uint32_t input_addr = 0;
   uint32_t weight_addr = 0;

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 
 namespace sasim::compiler {
 namespace {

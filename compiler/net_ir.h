@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "host/common/layer.h"
+#include "contract/layer.h"
 
 namespace sasim::compiler {
 

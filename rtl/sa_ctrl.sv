@@ -118,7 +118,7 @@ module sa_ctrl
     fifo_reserved = fifo_count_q + (dma_busy_fetch_i ? (FifoIdxW+1)'(FetchBeats) : '0);
   end
 
-  // COMPUTE fields (host/common/isa.h EncodeCompute).
+  // COMPUTE fields (contract/isa.h EncodeCompute).
   always_comb begin
     comp_cmd_o.relu      = cmd[8];
     comp_cmd_o.round     = round_mode_e'(cmd[9]);

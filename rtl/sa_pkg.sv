@@ -1,4 +1,4 @@
-// sa_pkg: types shared by the sasim RTL. The command encoding mirrors host/common/isa.h.
+// sa_pkg: types shared by the sasim RTL. The command encoding mirrors contract/isa.h.
 package sa_pkg;
 
   // Rounding of the requantizer's right shift (docs/quantization.md).

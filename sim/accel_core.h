@@ -13,9 +13,9 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
-#include "host/common/hw_config.h"
-#include "host/common/isa.h"
+#include "contract/errors.h"
+#include "contract/hw_config.h"
+#include "contract/isa.h"
 #include "sim/dram_model.h"
 #include "sim/trace.h"
 #include "verilated.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "host/common/layer.h"
+#include "contract/layer.h"
 #include "verilated.h"
 
 namespace sasim {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/common/hw_config.h"
+#include "contract/hw_config.h"
 
 namespace sasim {
 

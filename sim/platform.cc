@@ -17,7 +17,7 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "sim/dram_model.h"
 
 // libsystemc's own main() calls sc_main; our programs have their own main and never call it,

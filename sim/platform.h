@@ -14,7 +14,7 @@
 #include <functional>
 #include <memory>
 
-#include "host/common/hw_config.h"
+#include "contract/hw_config.h"
 #include "host/runtime/hal.h"
 #include "sim/trace.h"
 

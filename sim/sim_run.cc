@@ -17,8 +17,9 @@
 #include <fmt/core.h>
 
 #include "compiler/net_compiler.h"
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "host/config/config_loader.h"
+#include "host/io/files.h"
 #include "host/io/npy.h"
 #include "host/net/prepare.h"
 #include "host/report/html.h"

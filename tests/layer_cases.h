@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "compiler/layer_compiler.h"
-#include "host/common/hw_config.h"
-#include "host/common/layout.h"
+#include "contract/hw_config.h"
+#include "contract/layout.h"
 #include "host/golden/golden.h"
 #include "host/runtime/runtime.h"
 

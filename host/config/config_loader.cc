@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 
 namespace sasim {
 namespace {

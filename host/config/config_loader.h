@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "compiler/net_ir.h"
-#include "host/common/hw_config.h"
+#include "contract/hw_config.h"
 #include "host/energy/energy.h"
 
 namespace sasim {

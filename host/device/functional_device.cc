@@ -5,8 +5,8 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
-#include "host/common/quant.h"
+#include "contract/errors.h"
+#include "contract/quant.h"
 
 namespace sasim {
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/common/hw_config.h"
-#include "host/common/isa.h"
+#include "contract/hw_config.h"
+#include "contract/isa.h"
 #include "host/runtime/hal.h"
 
 namespace sasim {

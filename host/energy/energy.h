@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "host/common/hw_config.h"
-#include "host/runtime/runtime.h"
+#include "contract/hw_config.h"
+#include "contract/counters.h"
 
 namespace sasim {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/common/layer.h"
+#include "contract/layer.h"
 
 namespace sasim::golden {
 

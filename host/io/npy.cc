@@ -6,7 +6,7 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 
 namespace sasim {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "host/golden/golden.h"
 #include "host/io/npy.h"
 

@@ -6,7 +6,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 
 namespace sasim {
 
@@ -224,19 +224,5 @@ std::string LayerTable(const RunResult& run) {
   return t;
 }
 
-void WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(fmt::format("{}: cannot write", tmp));
-    out << contents;
-    out.flush();
-    if (!out) throw InputError(fmt::format("{}: write failed", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw InputError(fmt::format("{}: cannot rename into place", path));
-  }
-}
 
 }  // namespace sasim

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "host/common/hw_config.h"
-#include "host/common/layer.h"
+#include "contract/hw_config.h"
+#include "contract/layer.h"
 #include "host/energy/energy.h"
-#include "host/runtime/runtime.h"
+#include "contract/counters.h"
 
 namespace sasim {
 
@@ -80,10 +80,6 @@ std::string CyclesCsv(const RunResult& run);
 std::string EnergyCsv(const RunResult& run);
 std::string EnergyTableText(const RunResult& run);
 std::string LayerTable(const RunResult& run);
-
-// Writes `contents` to `path` through a temporary file in the same directory and a rename,
-// so a reader never sees half a report.
-void WriteFileAtomically(const std::string& path, const std::string& contents);
 
 }  // namespace sasim
 

@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
-#include "host/common/errors.h"
-#include "host/common/layout.h"
+#include "contract/errors.h"
+#include "contract/layout.h"
 
 namespace sasim {
 

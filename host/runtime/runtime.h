@@ -10,24 +10,19 @@
 #include <vector>
 
 #include "compiler/layer_compiler.h"
-#include "host/common/hw_config.h"
-#include "host/common/isa.h"
+#include "contract/counters.h"
+#include "contract/hw_config.h"
+#include "contract/isa.h"
 #include "host/runtime/hal.h"
 
 namespace sasim {
-
-using Counters = std::array<uint64_t, isa::kNumCounters>;
-
-inline uint64_t Get(const Counters& c, isa::Counter which) {
-  return c[static_cast<int>(which)];
-}
 
 struct LayerRun {
   std::vector<uint8_t> output;  // CHW uint8, after the optional pool
   Counters counters{};
 };
 
-// Activation tensors live in DRAM in the C16 layout (host/common/layout.h); these move a CHW
+// Activation tensors live in DRAM in the C16 layout (contract/layout.h); these move a CHW
 // uint8 tensor in and out.
 void WriteTensor(Hal& hal, uint32_t addr, const std::vector<uint8_t>& chw, int channels,
                  int height, int width);

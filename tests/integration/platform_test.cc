@@ -3,7 +3,7 @@
 // SystemC elaborates once per process; ctest runs each test in its own process.
 #include <gtest/gtest.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "sim/platform.h"
 #include "tests/layer_cases.h"
 

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/layer_compiler.h"
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "host/runtime/runtime.h"
 #include "sim/bare_device.h"
 #include "sim/platform.h"

@@ -19,7 +19,7 @@
 #include "tests/shell_util.h"
 
 #include "compiler/net_ir.h"
-#include "host/common/layout.h"
+#include "contract/layout.h"
 #include "host/config/config_loader.h"
 #include "host/net/prepare.h"
 

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "Vsa_requant.h"
-#include "host/common/quant.h"
+#include "contract/quant.h"
 #include "verilated.h"
 
 namespace sasim {

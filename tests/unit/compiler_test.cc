@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "tests/layer_cases.h"
 
 namespace sasim::compiler {

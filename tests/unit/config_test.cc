@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "host/common/errors.h"
+#include "contract/errors.h"
 #include "host/config/config_loader.h"
 
 namespace sasim {

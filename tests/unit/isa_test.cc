@@ -1,5 +1,5 @@
 // The command encoding: every field survives encode -> decode, bad values are refused.
-#include "host/common/isa.h"
+#include "contract/isa.h"
 
 #include <random>
 

@@ -3,8 +3,8 @@
 
 #include "compiler/net_compiler.h"
 #include "compiler/net_ir.h"
-#include "host/common/errors.h"
-#include "host/common/layout.h"
+#include "contract/errors.h"
+#include "contract/layout.h"
 #include "tests/layer_cases.h"
 
 namespace sasim::compiler {

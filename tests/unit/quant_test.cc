@@ -1,5 +1,5 @@
-// The quantization rule (host/common/quant.h) against values worked out by hand.
-#include "host/common/quant.h"
+// The quantization rule (contract/quant.h) against values worked out by hand.
+#include "contract/quant.h"
 
 #include <cstdint>
 #include <limits>

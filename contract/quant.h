@@ -1,7 +1,7 @@
 // The arithmetic contract of design.md section 2, written once for all C++ code.
 // The RTL's sa_requant implements the same rule; tests/rtl/requant_test.cc holds them equal.
-#ifndef SASIM_HOST_COMMON_QUANT_H_
-#define SASIM_HOST_COMMON_QUANT_H_
+#ifndef SASIM_CONTRACT_QUANT_H_
+#define SASIM_CONTRACT_QUANT_H_
 
 #include <cstdint>
 #include <string>
@@ -51,4 +51,4 @@ bool ParseRounding(std::string_view text, Rounding* mode);
 
 }  // namespace sasim
 
-#endif  // SASIM_HOST_COMMON_QUANT_H_
+#endif  // SASIM_CONTRACT_QUANT_H_

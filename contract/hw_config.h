@@ -1,6 +1,6 @@
 // The hardware configuration: what configs/hw/*.yaml describes (docs/config.md).
-#ifndef SASIM_HOST_COMMON_HW_CONFIG_H_
-#define SASIM_HOST_COMMON_HW_CONFIG_H_
+#ifndef SASIM_CONTRACT_HW_CONFIG_H_
+#define SASIM_CONTRACT_HW_CONFIG_H_
 
 #include <cstdint>
 #include <string>
@@ -28,4 +28,4 @@ struct HwConfig {
 
 }  // namespace sasim
 
-#endif  // SASIM_HOST_COMMON_HW_CONFIG_H_
+#endif  // SASIM_CONTRACT_HW_CONFIG_H_

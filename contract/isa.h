@@ -1,14 +1,14 @@
 // The accelerator's command encoding and CSR map: written once here, mirrored by rtl/sa_ctrl.sv
 // and documented in docs/isa.md. A command is 8 little-endian 32-bit words (two 16-byte DRAM
 // beats); word 0 holds the opcode in bits 7:0.
-#ifndef SASIM_HOST_COMMON_ISA_H_
-#define SASIM_HOST_COMMON_ISA_H_
+#ifndef SASIM_CONTRACT_ISA_H_
+#define SASIM_CONTRACT_ISA_H_
 
 #include <array>
 #include <cstdint>
 #include <string>
 
-#include "host/common/quant.h"
+#include "contract/quant.h"
 
 namespace sasim::isa {
 
@@ -143,4 +143,4 @@ const char* CounterName(Counter c);
 
 }  // namespace sasim::isa
 
-#endif  // SASIM_HOST_COMMON_ISA_H_
+#endif  // SASIM_CONTRACT_ISA_H_

@@ -1,4 +1,4 @@
-#include "host/common/layout.h"
+#include "contract/layout.h"
 
 #include <stdexcept>
 

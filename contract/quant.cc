@@ -1,4 +1,4 @@
-#include "host/common/quant.h"
+#include "contract/quant.h"
 
 namespace sasim {
 

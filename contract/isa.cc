@@ -1,4 +1,4 @@
-#include "host/common/isa.h"
+#include "contract/isa.h"
 
 #include <stdexcept>
 

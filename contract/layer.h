@@ -1,10 +1,10 @@
 // Shapes and requantization parameters of the layers the accelerator runs.
-#ifndef SASIM_HOST_COMMON_LAYER_H_
-#define SASIM_HOST_COMMON_LAYER_H_
+#ifndef SASIM_CONTRACT_LAYER_H_
+#define SASIM_CONTRACT_LAYER_H_
 
 #include <cstdint>
 
-#include "host/common/quant.h"
+#include "contract/quant.h"
 
 namespace sasim {
 
@@ -37,4 +37,4 @@ struct RequantParams {
 
 }  // namespace sasim
 
-#endif  // SASIM_HOST_COMMON_LAYER_H_
+#endif  // SASIM_CONTRACT_LAYER_H_

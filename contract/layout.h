@@ -1,8 +1,8 @@
 // DRAM tensor layout: channel blocks of 16 ("C16"). A CxHxW uint8 tensor is stored as
 // [ceil(C/16)][H][W][16]; one 16-byte word holds 16 channels of one pixel, which is what the
 // accelerator's buffers, DMA beats and array columns work on. Padding channels are 128 (zero).
-#ifndef SASIM_HOST_COMMON_LAYOUT_H_
-#define SASIM_HOST_COMMON_LAYOUT_H_
+#ifndef SASIM_CONTRACT_LAYOUT_H_
+#define SASIM_CONTRACT_LAYOUT_H_
 
 #include <cstdint>
 #include <vector>
@@ -21,4 +21,4 @@ std::vector<uint8_t> UnpackC16(const std::vector<uint8_t>& c16, int channels, in
 
 }  // namespace sasim
 
-#endif  // SASIM_HOST_COMMON_LAYOUT_H_
+#endif  // SASIM_CONTRACT_LAYOUT_H_

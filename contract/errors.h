@@ -1,6 +1,6 @@
 // The few exception types of sasim. Messages name the object (file:line key, layer, tensor).
-#ifndef SASIM_HOST_COMMON_ERRORS_H_
-#define SASIM_HOST_COMMON_ERRORS_H_
+#ifndef SASIM_CONTRACT_ERRORS_H_
+#define SASIM_CONTRACT_ERRORS_H_
 
 #include <stdexcept>
 #include <string>
@@ -27,4 +27,4 @@ class SimulationError : public std::runtime_error {
 
 }  // namespace sasim
 
-#endif  // SASIM_HOST_COMMON_ERRORS_H_
+#endif  // SASIM_CONTRACT_ERRORS_H_
