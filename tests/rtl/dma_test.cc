@@ -277,5 +277,20 @@ TEST_F(DmaRtlTest, LoadUnderBackPressureAndFetch) {
   EXPECT_EQ(done_pulses_, 2);
 }
 
+// A protocol violation trips an RTL assertion (sa_dma NoJobWhileBusy); the harness turns it
+// into a SimulationError instead of letting Verilator abort the process.
+TEST_F(DmaRtlTest, AssertionFailureIsASimulationError) {
+  latency_ = 30;
+  Job job;
+  job.row_words = 8;
+  const auto& s = Pkg().Struct("dma_job_t");
+  PutBits(sim_->job_i, s.field("row_words").lsb, 16, job.row_words);
+  PutBits(sim_->job_i, s.field("rows").lsb, 16, 1);
+  sim_->job_valid_i = 1;
+  Cycle();
+  ASSERT_FALSE(sim_->job_ready_o);
+  EXPECT_THROW(Cycle(), SimulationError);  // job_valid_i still high: a second job while busy
+}
+
 }  // namespace
 }  // namespace sasim
