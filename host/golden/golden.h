@@ -44,6 +44,17 @@ std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, 
 
 std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& requant);
 
+// One layer of a network (contract/layer.h): conv (a linear is a conv over its whole input),
+// requantizer, optional max-pool. `acc`, when given, receives the int32 accumulators.
+std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
+                             const std::vector<uint8_t>& input,
+                             std::vector<int32_t>* acc = nullptr);
+
+// Every layer's output for a network input, following each layer's inputs.
+std::vector<std::vector<uint8_t>> ForwardNet(const std::vector<Layer>& layers,
+                                             const std::vector<LayerWeights>& params,
+                                             const std::vector<uint8_t>& input);
+
 }  // namespace sasim::golden
 
 #endif  // SASIM_HOST_GOLDEN_GOLDEN_H_

@@ -9,21 +9,17 @@
 
 #include "contract/hw_config.h"
 #include "contract/layer.h"
+#include "host/net/prepare.h"
 #include "host/energy/energy.h"
 #include "contract/counters.h"
 
 namespace sasim {
 
+// One layer's results: the layer record itself (contract/layer.h), what preparation found, and
+// what the hardware measured.
 struct LayerResult {
-  std::string name;
-  std::string type;              // conv2d or linear
-  std::string ops;               // conv2d+relu+maxpool, ...
-  ConvShape shape;
-  int out_c = 0, out_h = 0, out_w = 0;
-  RequantParams requant;
-  bool pool = false;
-  bool calibrated = false;
-  int configured_shift = 0;
+  Layer layer;
+  LayerStats stats;
   int64_t macs = 0;
   uint64_t cycles = 0;
   double compute_bound = 0;      // MACs / PEs
@@ -34,8 +30,6 @@ struct LayerResult {
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   uint64_t min_dram_bytes = 0;
-  double zero_share = 0;
-  double saturated_share = 0;
   bool bit_exact = false;
   std::string mismatch;          // first mismatch: index, expected, got
   std::string tiling;            // the compiler's decision
