@@ -75,9 +75,8 @@ PreparedRun PrepareRun(const RunRequest& request) {
     CheckPathName(layer.name, fmt::format("{}:{}: key 'name'", spec.path, layer.line));
   }
 
-  // The program from shapes alone, before any weight is made or golden output computed: a
-  // layer the hardware cannot run, or a network too big, is refused at once.
-  run.compiled = compiler::PlanNet(net.layers, run.hw);
+  // A network too large to simulate in reasonable time, or one the hardware cannot run, is
+  // refused from its shapes alone, before any weight is made or golden output computed.
   int64_t macs = 0;
   for (const Layer& layer : net.layers) macs += layer.macs();
   if (macs > limits::kMaxNetMacs) {
@@ -85,6 +84,7 @@ PreparedRun PrepareRun(const RunRequest& request) {
                                  "{:.0f} G a run simulates in reasonable time", spec.path,
                                  macs / 1e9, limits::kMaxNetMacs / 1e9));
   }
+  run.compiled = compiler::PlanNet(net.layers, run.hw);
   if (!request.inject_fault.empty() &&
       std::none_of(net.layers.begin(), net.layers.end(),
                    [&](const Layer& l) { return l.name == request.inject_fault; })) {
@@ -191,6 +191,9 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
   result.wall_seconds = Since(start);
   if (trace) {
     const TraceResult t = device.trace_result();
+    if (!t.error.empty()) {
+      throw InputError(fmt::format("--trace: writing the waveform failed ({})", t.error));
+    }
     result.trace_first_cycle = t.first_cycle;
     result.trace_cycles = t.written ? t.cycles : 0;
   }

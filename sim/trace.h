@@ -27,6 +27,7 @@ struct TraceResult {
   bool written = false;
   uint64_t first_cycle = 0;    // run cycle where the dump opened
   uint64_t cycles = 0;         // cycles it covers
+  std::string error;           // why writing the dump failed (a full disk), or ""
 };
 
 // The user's options.

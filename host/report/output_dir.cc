@@ -90,13 +90,16 @@ void OutputDir::Add(const std::string& name, std::string contents) {
 void OutputDir::Commit() {
   DeferInterrupts defer;
   const std::string staging = MakeStaging(dir_, what_);
-  try {
-    for (const auto& [name, contents] : files_) {
+  for (const auto& [name, contents] : files_) {
+    try {
       WriteFileAtomically((fs::path(staging) / name).string(), contents);
+    } catch (const InputError& e) {
+      RemoveTree(staging);
+      const std::string why = e.what();
+      const auto paren = why.rfind(" (");
+      throw InputError(fmt::format("{} {}: writing {} failed{}", what_, dir_, name,
+                                   paren == std::string::npos ? "" : why.substr(paren)));
     }
-  } catch (...) {
-    RemoveTree(staging);
-    throw;
   }
   // One writer at a time moves its set in: readers see one run's complete set.
   const int lock = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
