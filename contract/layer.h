@@ -59,7 +59,7 @@ struct ConvShape {
   TensorShape input() const { return {in_channels, in_height, in_width}; }
 };
 
-// What happens to an int32 accumulator on its way out (design.md section 2).
+// What happens to an int32 accumulator on its way out (docs/quantization.md).
 struct RequantParams {
   bool relu = false;
   int shift = 0;  // 0..31

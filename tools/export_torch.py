@@ -252,7 +252,7 @@ def _build(qmodel):
     return layers, tensors
 
 
-# ---- The integer reference: the sasim arithmetic contract (design.md section 2) in numpy ----
+# ---- The integer reference: the sasim arithmetic contract (docs/quantization.md) in numpy ----
 
 def _wrap32(v):
     """int64 -> int32 two's-complement wrap, kept in int64."""

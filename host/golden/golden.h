@@ -1,5 +1,5 @@
 // Golden model: untiled integer conv2d, linear, GEMM and max-pool in the arithmetic of
-// design.md section 2. Every hardware result is checked against these functions.
+// docs/quantization.md. Every hardware result is checked against these functions.
 //
 // Layouts: activations CHW uint8 (zero point 128), conv weights OIHW int8, linear weights
 // [out][in] int8, biases int32. Padding is the real value zero, i.e. the code 128.

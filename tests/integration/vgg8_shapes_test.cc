@@ -12,7 +12,7 @@ TEST(Vgg8ShapesTest, EveryLayerShapeOnThePlatform) {
   const HwConfig hw = testcases::DefaultHw();
   auto platform = MakeDevice(DeviceKind::kPlatform, hw);
   EXPECT_EQ(testcases::RunLayerCases(*platform, hw, testcases::Vgg8ShapeCases()),
-            168002816u);  // design.md: VGG-8's MACs
+            168002816u);  // VGG-8's MACs (docs/networks.md)
 }
 
 }  // namespace
