@@ -16,8 +16,6 @@
 
 #include "contract/errors.h"
 #include "host/io/interrupt.h"
-#include "host/io/npy.h"
-#include "host/report/html.h"
 #include "host/report/output_dir.h"
 #include "host/report/report.h"
 #include "sim/run_network.h"
@@ -35,46 +33,6 @@ struct Options {
   bool quiet = false;
   bool no_html = false;
 };
-
-void PrintSummary(const RunResult& run, const std::string& out_dir, bool html,
-                  const std::string& trace_note) {
-  const HwConfig& hw = run.hw;
-  fmt::print("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
-             hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
-  fmt::print("{}", LayerTable(run));
-  fmt::print("{}", EnergyTableText(run));
-  for (const auto& l : run.layers) {
-    if (l.stats.calibrated) {
-      fmt::print("note: {} calibrated: with the configured shift {} most synthetic outputs were "
-                 "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
-                 "largest accumulator\n", l.layer.name, l.stats.configured_shift,
-                 l.layer.requant.shift);
-    }
-  }
-  fmt::print("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
-             "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
-             hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
-             100 * run.utilization);
-  fmt::print("simulation {:.2f} s wall ({:.2f} M cycles/s), preparation {:.2f} s\n",
-             run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.prepare_seconds);
-  fmt::print("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
-             "MACs in FP32 ({:.3f} uJ)\n",
-             run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
-             100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
-             run.energy.fp32_equivalent / 1e6);
-  fmt::print("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
-             out_dir, html ? fmt::format(", {}/report.html", out_dir) : "");
-  if (!trace_note.empty()) fmt::print("{}\n", trace_note);
-  if (run.dataset_images > 0) {
-    fmt::print("dataset: {} images, {} bit-exact against the golden model{}; predictions in "
-               "{}/predictions.csv\n", run.dataset_images, run.dataset_exact_images,
-               run.dataset_labelled
-                   ? fmt::format(", top-1 {:.2f}% ({} of {})",
-                                 100.0 * run.dataset_correct / run.dataset_images,
-                                 run.dataset_correct, run.dataset_images)
-                   : "", out_dir);
-  }
-}
 
 int Run(const Options& opt) {
   // Every input is checked before any output place is touched or anything is simulated.
@@ -107,27 +65,14 @@ int Run(const Options& opt) {
     }
   }
 
-  out.Add("report.json", ReportJson(result));
-  out.Add("cycles.csv", CyclesCsv(result));
-  out.Add("energy.csv", EnergyCsv(result));
-  if (!run.predictions_csv.empty()) out.Add("predictions.csv", run.predictions_csv);
-  if (!opt.no_html) out.Add("report.html", ReportHtml(result));
-  std::string decisions;
-  for (const auto& l : result.layers) decisions += fmt::format("{}: {}\n", l.layer.name, l.tiling);
-  out.Add("decisions.txt", decisions);
+  AddReportFiles(result, run.predictions_csv, !opt.no_html, &out);
   if (dump) {
-    // The hardware's outputs (read back from DRAM), uint8 CHW, one .npy per layer.
-    for (size_t i = 0; i < result.layers.size(); ++i) {
-      const Layer& layer = result.layers[i].layer;
-      const TensorShape s = layer.out_shape();
-      dump->Add(layer.name + ".npy", EncodeNpy("u1", {s.channels, s.height, s.width},
-                                               run.outputs[i].data(), run.outputs[i].size()));
-    }
+    AddLayerOutputs(result, run.outputs, dump.get());
     dump->Commit();
   }
   out.Commit();
 
-  PrintSummary(result, out.path(), !opt.no_html, trace_note);
+  fmt::print("{}", SummaryText(result, out.path(), !opt.no_html, trace_note));
   if (!result.bit_exact) {
     for (const auto& l : result.layers) {
       if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);

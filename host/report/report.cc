@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "contract/errors.h"
+#include "host/io/npy.h"
+#include "host/report/html.h"
 
 namespace sasim {
 
@@ -224,5 +226,69 @@ std::string LayerTable(const RunResult& run) {
   return t;
 }
 
+
+std::string SummaryText(const RunResult& run, const std::string& out_dir, bool html,
+                        const std::string& trace_note) {
+  std::string t;
+  const HwConfig& hw = run.hw;
+  t += fmt::format("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
+             hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
+  t += LayerTable(run);
+  t += EnergyTableText(run);
+  for (const auto& l : run.layers) {
+    if (l.stats.calibrated) {
+      t += fmt::format("note: {} calibrated: with the configured shift {} most synthetic outputs were "
+                 "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
+                 "largest accumulator\n", l.layer.name, l.stats.configured_shift,
+                 l.layer.requant.shift);
+    }
+  }
+  t += fmt::format("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
+             "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
+             hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
+             100 * run.utilization);
+  t += fmt::format("simulation {:.2f} s wall ({:.2f} M cycles/s), preparation {:.2f} s\n",
+             run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.prepare_seconds);
+  t += fmt::format("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
+             "MACs in FP32 ({:.3f} uJ)\n",
+             run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
+             100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
+             run.energy.fp32_equivalent / 1e6);
+  t += fmt::format("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
+             out_dir, html ? fmt::format(", {}/report.html", out_dir) : "");
+  if (!trace_note.empty()) t += fmt::format("{}\n", trace_note);
+  if (run.dataset_images > 0) {
+    t += fmt::format("dataset: {} images, {} bit-exact against the golden model{}; predictions in "
+               "{}/predictions.csv\n", run.dataset_images, run.dataset_exact_images,
+               run.dataset_labelled
+                   ? fmt::format(", top-1 {:.2f}% ({} of {})",
+                                 100.0 * run.dataset_correct / run.dataset_images,
+                                 run.dataset_correct, run.dataset_images)
+                   : "", out_dir);
+  }
+  return t;
+}
+
+void AddReportFiles(const RunResult& run, const std::string& predictions_csv, bool html,
+                    OutputDir* out) {
+  out->Add("report.json", ReportJson(run));
+  out->Add("cycles.csv", CyclesCsv(run));
+  out->Add("energy.csv", EnergyCsv(run));
+  if (!predictions_csv.empty()) out->Add("predictions.csv", predictions_csv);
+  if (html) out->Add("report.html", ReportHtml(run));
+  std::string decisions;
+  for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.layer.name, l.tiling);
+  out->Add("decisions.txt", decisions);
+}
+
+void AddLayerOutputs(const RunResult& run, const std::vector<std::vector<uint8_t>>& outputs,
+                     OutputDir* out) {
+  for (size_t i = 0; i < run.layers.size() && i < outputs.size(); ++i) {
+    const Layer& layer = run.layers[i].layer;
+    const TensorShape s = layer.out_shape();
+    out->Add(layer.name + ".npy", EncodeNpy("u1", {s.channels, s.height, s.width},
+                                           outputs[i].data(), outputs[i].size()));
+  }
+}
 
 }  // namespace sasim

@@ -10,6 +10,7 @@
 #include "contract/hw_config.h"
 #include "contract/layer.h"
 #include "host/net/prepare.h"
+#include "host/report/output_dir.h"
 #include "host/energy/energy.h"
 #include "contract/counters.h"
 
@@ -74,6 +75,18 @@ std::string CyclesCsv(const RunResult& run);
 std::string EnergyCsv(const RunResult& run);
 std::string EnergyTableText(const RunResult& run);
 std::string LayerTable(const RunResult& run);
+
+// What sim_run prints after a run: the tables, notes, totals, where the reports are.
+std::string SummaryText(const RunResult& run, const std::string& out_dir, bool html,
+                        const std::string& trace_note);
+
+// The report set of a run (report.json, cycles.csv, energy.csv, decisions.txt, report.html
+// when `html`, predictions.csv for a dataset), added to a report directory.
+void AddReportFiles(const RunResult& run, const std::string& predictions_csv, bool html,
+                    OutputDir* out);
+// Every layer's hardware output as <layer>.npy (uint8, C x H x W).
+void AddLayerOutputs(const RunResult& run, const std::vector<std::vector<uint8_t>>& outputs,
+                     OutputDir* out);
 
 }  // namespace sasim
 
