@@ -137,6 +137,8 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
   result.hw_path = run.hw_path;
   result.energy_table = run.energy_table;
   result.prepare_seconds = run.prepare_seconds;
+  result.device = std::string(DeviceKindName(device.kind()));
+  result.timed = device.timed();
 
   if (trace) device.SetTrace(*trace);
   std::vector<Counters> counters;

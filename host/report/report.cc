@@ -119,6 +119,8 @@ std::string ReportJson(const RunResult& run) {
     layers.push_back(layer);
   }
   json report = {{"net", run.net},
+                 {"device", run.device},
+                 {"timed", run.timed},
                  {"net_path", run.net_path},
                  {"input", run.input},
                  {"hw", hw},
@@ -243,12 +245,20 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
                  l.layer.requant.shift);
     }
   }
-  t += fmt::format("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
-             "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
-             hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
-             100 * run.utilization);
-  t += fmt::format("simulation {:.2f} s wall ({:.2f} M cycles/s), preparation {:.2f} s\n",
-             run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.prepare_seconds);
+  if (run.timed) {
+    t += fmt::format("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
+                     "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
+                     hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
+                     100 * run.utilization);
+    t += fmt::format("simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
+                     "preparation {:.2f} s\n", run.wall_seconds,
+                     run.cycles / run.wall_seconds / 1e6, run.device, run.prepare_seconds);
+  } else {
+    t += fmt::format("cycles: not measured (the {} device runs no clock; cycle and stall "
+                     "counters read 0); roofline sum {:.0f}\n", run.device, run.roofline_cycles);
+    t += fmt::format("simulation {:.2f} s wall on the {} device, preparation {:.2f} s\n",
+                     run.wall_seconds, run.device, run.prepare_seconds);
+  }
   t += fmt::format("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
              "MACs in FP32 ({:.3f} uJ)\n",
              run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
