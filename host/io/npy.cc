@@ -119,8 +119,8 @@ NpyArray ReadNpy(const std::string& path) {
   return a;
 }
 
-std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape,
-                      const void* data, size_t bytes) {
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape, const void* data,
+                      size_t bytes) {
   std::string header = fmt::format("{{'descr': '{}{}', 'fortran_order': False, 'shape': {}, }}",
                                    dtype[0] == 'u' || dtype == "i1" ? "|" : "<", dtype,
                                    ShapeString(shape));
