@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "contract/errors.h"
+#include "host/io/files.h"
 
 namespace sasim {
 namespace {
@@ -118,22 +119,26 @@ NpyArray ReadNpy(const std::string& path) {
   return a;
 }
 
-void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
-              const void* data, size_t bytes) {
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape, const void* data,
+                      size_t bytes) {
   std::string header = fmt::format("{{'descr': '{}{}', 'fortran_order': False, 'shape': {}, }}",
                                    dtype[0] == 'u' || dtype == "i1" ? "|" : "<", dtype,
                                    ShapeString(shape));
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw InputError(fmt::format("{}: cannot write file", path));
-  out.write("\x93NUMPY\x01\x00", 8);
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  out.put(static_cast<char>(len & 0xff));
-  out.put(static_cast<char>(len >> 8));
-  out << header;
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  std::string out("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<uint16_t>(header.size());
+  out += static_cast<char>(len & 0xff);
+  out += static_cast<char>(len >> 8);
+  out += header;
+  out.append(static_cast<const char*>(data), bytes);
+  return out;
+}
+
+void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
+              const void* data, size_t bytes) {
+  WriteFileAtomically(path, EncodeNpy(dtype, shape, data, bytes));
 }
 
 }  // namespace sasim

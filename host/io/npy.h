@@ -19,6 +19,10 @@ struct NpyArray {
 
 // Throws InputError naming the file on anything it cannot read.
 NpyArray ReadNpy(const std::string& path);
+// The bytes of an .npy file (format 1.0).
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape, const void* data,
+                      size_t bytes);
+// Writes one atomically (host/io/files.h); throws InputError naming the file on failure.
 void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
               const void* data, size_t bytes);
 
