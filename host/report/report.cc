@@ -14,6 +14,18 @@ namespace sasim {
 
 using isa::Counter;
 
+std::vector<std::string> LayerWarnings(const LayerResult& l) {
+  std::vector<std::string> warnings;
+  if (const uint64_t wraps = Get(l.counters, Counter::kAccWraps); wraps > 0) {
+    warnings.push_back(fmt::format(
+        "{} accumulation steps wrapped the int32 accumulator (counter acc_wraps): the outputs "
+        "are bit-exact with the contract, which wraps, but the real sums overflowed; lower the "
+        "bias, the weights or the input scale",
+        wraps));
+  }
+  return warnings;
+}
+
 void Summarize(RunResult* run) {
   const double pes = run->hw.pes();
   run->cycles = 0;
@@ -115,7 +127,8 @@ std::string ReportJson(const RunResult& run) {
         {"saturated_share", l.stats.saturated_share},
         {"bit_exact", l.bit_exact},
         {"tiling", l.tiling},
-        {"counters", counters}};
+        {"counters", counters},
+        {"warnings", LayerWarnings(l)}};
     layer["energy"] = EnergyJson(l.energy);
     if (!l.mismatch.empty()) layer["mismatch"] = l.mismatch;
     layers.push_back(layer);
@@ -247,6 +260,7 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
           "largest accumulator\n",
           l.layer.name, l.stats.configured_shift, l.layer.requant.shift);
     }
+    for (const auto& w : LayerWarnings(l)) t += fmt::format("warning: {}: {}\n", l.layer.name, w);
   }
   if (run.timed) {
     t += fmt::format(

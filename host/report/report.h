@@ -69,6 +69,9 @@ struct RunResult {
   bool dataset_labelled = false;
 };
 
+// What a layer's counters warn about (e.g. wrapped accumulations), one sentence each.
+std::vector<std::string> LayerWarnings(const LayerResult& layer);
+
 // Fills the derived fields (roofline, utilization, energy, totals) from counters and shapes.
 void Summarize(RunResult* run);
 

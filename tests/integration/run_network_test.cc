@@ -3,6 +3,7 @@
 // dataset. The report each run would write is parsed from ReportJson, so the assertions read
 // as on the files. SystemC elaborates once per process (ctest runs each test in its own), so a
 // test runs the platform at most once and uses the bare core for further RTL runs.
+#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,38 @@ TEST(RunNetworkTest, CifarBatchAsADataset) {
   EXPECT_NE(csv.find("\n0,3,"), std::string::npos) << csv;  // index 0, label 3
   EXPECT_NE(csv.find("\n1,4,"), std::string::npos) << csv;
   fs::remove_all(batch);
+}
+
+TEST(RunNetworkTest, WrappedAccumulationsAreCountedAndReported) {
+  // One conv whose biases sit next to 2^31: positive sums wrap to negative, as the contract says.
+  const fs::path dir = fs::temp_directory_path() / ("wrap_" + std::to_string(getpid()));
+  fs::create_directories(dir / "weights");
+  std::ofstream(dir / "net.yaml") << "name: wrap\ninput:\n  shape: [4, 6, 6]\n  scale_exp: 6\n"
+                                     "weights: weights\nlayers:\n  - {name: conv1, type: conv2d,"
+                                     " out_channels: 16, kernel: 3, padding: 1, shift: 20}\n";
+  std::vector<int8_t> w(16 * 4 * 9, 100);
+  std::vector<int32_t> b(16, INT32_MAX - 1000);
+  WriteNpy((dir / "weights/conv1.weight.npy").string(), "i1", {16, 4, 3, 3}, w.data(), w.size());
+  WriteNpy((dir / "weights/conv1.bias.npy").string(), "i4", {16}, b.data(), 4 * b.size());
+  std::vector<uint8_t> image(4 * 36, 255);
+  WriteNpy((dir / "image.npy").string(), "u1", {4, 6, 6}, image.data(), image.size());
+  RunRequest request;
+  request.net_path = (dir / "net.yaml").string();
+  request.input_path = (dir / "image.npy").string();
+  const auto rtl = RunInProcess(request, DeviceKind::kPlatform);
+  const auto& layer = rtl.report["layers"][0];
+  EXPECT_EQ(rtl.report["bit_exact"], true);  // wrapping is the contract: still bit-exact
+  EXPECT_GT(layer["counters"]["acc_wraps"].get<uint64_t>(), 0u);
+  ASSERT_EQ(layer["warnings"].size(), 1u);
+  EXPECT_NE(layer["warnings"][0].get<std::string>().find("wrapped"), std::string::npos);
+  // The functional device counts the same wraps.
+  const auto functional = RunInProcess(request, DeviceKind::kFunctional);
+  EXPECT_EQ(functional.report["layers"][0]["counters"]["acc_wraps"],
+            layer["counters"]["acc_wraps"]);
+  // An ordinary net warns about nothing.
+  const auto tiny = RunInProcess(NetRequest("configs/tiny.yaml"), DeviceKind::kFunctional);
+  for (const auto& l : tiny.report["layers"]) EXPECT_TRUE(l["warnings"].empty()) << l["name"];
+  fs::remove_all(dir);
 }
 
 TEST(RunNetworkTest, TooLargeANetworkIsRefusedFromItsShapes) {
