@@ -1,4 +1,4 @@
-// sa_requant: int32 accumulator -> uint8 activation (design.md section 2).
+// sa_requant: int32 accumulator -> uint8 activation (docs/quantization.md).
 //   r = relu ? max(acc, 0) : acc;  q = round_shift(r, shift);  y = clamp(q + 128, 0, 255)
 // The +128 is an MSB flip and the clamp is bit logic on the 33-bit rounded value.
 // Purely combinational: latency 0.
