@@ -196,7 +196,7 @@ auto Guarded(const std::string& path, F read) {
   try {
     return read();
   } catch (const YAML::Exception& e) {
-    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", e.msg);
+    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", Shown(e.msg, 200));
   }
 }
 

@@ -37,7 +37,7 @@ HwConfig LoadHwConfig(const std::string& path) {
     return hw;
   } catch (const YAML::Exception& e) {
     // The reader checks every node before it converts one; this is a safety net.
-    config::Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", e.msg);
+    config::Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", config::Shown(e.msg, 200));
   }
 }
 

@@ -61,7 +61,8 @@ YAML::Node LoadYamlFile(const std::string& path, std::string_view what) {
     Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "",
          "lists and mappings are nested too deeply");
   } catch (const YAML::Exception& e) {
-    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", "not valid YAML: " + e.msg);
+    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "",
+         "not valid YAML: " + Shown(e.msg, 200));
   }
 }
 
@@ -80,11 +81,10 @@ void Fail(const std::string& path, int line, std::string_view key, std::string_v
   throw InputError(fmt::format("{}:{}: key '{}': {}", path, line, key, why));
 }
 
-std::string Shown(std::string_view text) {
-  constexpr size_t kMax = 64;
+std::string Shown(std::string_view text, size_t max_bytes) {
   std::string shown;
   size_t i = 0;
-  while (i < text.size() && i < kMax) {
+  while (i < text.size() && i < max_bytes) {
     uint32_t cp = 0;
     const size_t n = Utf8At(text, i, &cp);
     if (n == 0 || IsControl(cp)) {

@@ -32,8 +32,8 @@ int LineOf(const YAML::Node& node);
                        std::string_view why);
 
 // Text from a file, fit for a message: control characters and invalid UTF-8 escaped (\xNN),
-// cut after 64 bytes.
-std::string Shown(std::string_view text);
+// cut after `max_bytes` bytes.
+std::string Shown(std::string_view text, size_t max_bytes = 64);
 
 // Valid UTF-8 without control characters.
 bool IsDisplayText(std::string_view text);

@@ -157,8 +157,11 @@ class HeaderParser {
       }
       int64_t d = 0;
       while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-        if (d > (std::numeric_limits<int64_t>::max() - 9) / 10) return "a dimension is too large";
-        d = d * 10 + (s_[i_++] - '0');
+        const int digit = s_[i_++] - '0';
+        if (d > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+          return "a dimension is too large";
+        }
+        d = d * 10 + digit;
       }
       if (i_ < s_.size() && s_[i_] == 'L') ++i_;  // Python 2 long
       if (dims->size() == kMaxDims) return fmt::format("more than {} dimensions", kMaxDims);
