@@ -12,8 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const sasim::EnergyTable table = sasim::LoadEnergyTable(path);
     sasim::Counters counters{};
-    counters.macs = 1000;
-    counters.zero_macs = 100;
+    for (size_t k = 0; k < counters.size(); ++k) counters[k] = 1000 * (k + 1);
     sasim::ComputeEnergy(table, sasim::HwConfig{}, counters);
   } catch (const sasim::InputError&) {
   }
