@@ -18,7 +18,7 @@ using config::LineOf;
 using config::Shown;
 
 // The longest `weights` path accepted.
-constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxPathLength = 4096;
 
 std::vector<config::KeyDefault> Defaults(const std::vector<KeySpec>& keys) {
   std::vector<config::KeyDefault> defaults;
@@ -110,7 +110,7 @@ compiler::NetSpec ReadNet(const std::string& path, const YAML::Node& root) {
   net.name = top.Name("name");
   ReadInput(path, top.Node("input"), &net);
   if (top.Has("rounding")) net.rounding = RoundingKey(top, "rounding");
-  const std::string weights = top.Text("weights", 1, kMaxPathBytes);
+  const std::string weights = top.Text("weights", 1, kMaxPathLength);
   net.weights_line = top.Line("weights");
   net.seed = static_cast<uint32_t>(top.Int("seed", 0, 0xffffffff));
   if (weights != "synthetic") {

@@ -99,13 +99,15 @@ std::string Shown(std::string_view text, size_t max_bytes) {
   return shown;
 }
 
-bool IsDisplayText(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+bool IsDisplayText(std::string_view text, size_t* characters) {
+  size_t count = 0;
+  for (size_t i = 0; i < text.size(); ++count) {
     uint32_t cp = 0;
     const size_t n = Utf8At(text, i, &cp);
     if (n == 0 || IsControl(cp)) return false;
     i += n;
   }
+  if (characters != nullptr) *characters = count;
   return true;
 }
 
@@ -229,13 +231,14 @@ double KeyReader::Number(const std::string& key, double lo, double hi) const {
 
 std::string KeyReader::Text(const std::string& key, size_t min_len, size_t max_len) const {
   const std::string text = Scalar(key);
-  if (!IsDisplayText(text)) {
+  size_t characters = 0;
+  if (!IsDisplayText(text, &characters)) {
     Bad(key, fmt::format("'{}' is not valid UTF-8 text (control characters or invalid bytes)",
                          Shown(text)));
   }
-  if (text.size() < min_len || text.size() > max_len) {
-    Bad(key, fmt::format("'{}' has {} bytes, expected {}..{}", Shown(text), text.size(), min_len,
-                         max_len));
+  if (characters < min_len || characters > max_len) {
+    Bad(key, fmt::format("'{}' has {} characters, expected {}..{}", Shown(text), characters,
+                         min_len, max_len));
   }
   return text;
 }

@@ -35,8 +35,8 @@ int LineOf(const YAML::Node& node);
 // cut after `max_bytes` bytes.
 std::string Shown(std::string_view text, size_t max_bytes = 64);
 
-// Valid UTF-8 without control characters.
-bool IsDisplayText(std::string_view text);
+// Valid UTF-8 without control characters; `characters` gets the number of code points.
+bool IsDisplayText(std::string_view text, size_t* characters = nullptr);
 
 // The whole text as an integer (decimal, 0x hex or 0o octal, optional sign) or a number
 // (decimal, optional exponent); false on anything else, including overflow.
@@ -65,7 +65,7 @@ class KeyReader {
   std::string Scalar(const std::string& key) const;
   int64_t Int(const std::string& key, int64_t lo, int64_t hi) const;
   double Number(const std::string& key, double lo, double hi) const;
-  // Display text of min_len..max_len bytes: valid UTF-8, no control characters.
+  // Display text of min_len..max_len characters: valid UTF-8, no control characters.
   std::string Text(const std::string& key, size_t min_len, size_t max_len) const;
   // A name that becomes part of a path (CheckPathName of host/io/files.h).
   std::string Name(const std::string& key) const;

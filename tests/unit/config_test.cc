@@ -287,6 +287,27 @@ TEST(ConfigTest, EveryLoaderRefusesSpecialAndHugeFiles) {
   fs::remove_all(dir);
 }
 
+// A hardware config's name is only shown, so any printable UTF-8 text of 1..64 characters does;
+// integers may be hex or octal.
+TEST(ConfigTest, HwNameIsAnyPrintableText) {
+  const fs::path dir = TempDir("name");
+  const fs::path path = dir / "hw.yaml";
+  const std::string name = "Größe 16×16 — " + std::string(50, 'x');  // 64 characters, 68 bytes
+  {
+    std::ofstream out(path);
+    out << "name: " << name << "\narray_rows: 0x10\narray_cols: 16\nabuf_kib: 0o100\n"
+        << "wbuf_kib: +160\nobuf_kib: 32\ndram_latency_cycles: 60\n"
+        << "dram_bytes_per_cycle: 16\nclock_mhz: 2.5e2\n";
+  }
+  const HwConfig hw = LoadHwConfig(path.string());
+  EXPECT_EQ(hw.name, name);
+  EXPECT_EQ(hw.array_rows, 16);
+  EXPECT_EQ(hw.abuf_bytes, 64u * 1024);
+  EXPECT_EQ(hw.wbuf_bytes, 160u * 1024);
+  EXPECT_EQ(hw.clock_mhz, 250.0);
+  fs::remove_all(dir);
+}
+
 TEST(ConfigTest, WeightsThroughASymlinkLoopAreNotADirectory) {
   const fs::path dir = TempDir("loop");
   fs::create_symlink(dir / "w", dir / "w");
