@@ -4,20 +4,46 @@
 // max(MACs / PEs, minimum DRAM bytes / bandwidth).
 #include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 
 #include <fmt/core.h>
 
+#include "compiler/net_compiler.h"
+#include "contract/layout.h"
 #include "host/config/config_loader.h"
 #include "host/runtime/runtime.h"
 #include "sim/bare_device.h"
 #include "sim/platform.h"
-#include "tests/layer_cases.h"
 
 namespace {
 
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The benchmark's layer: conv 256->256 on 8x8, 3x3, ReLU, random weights and input.
+struct BenchLayer {
+  sasim::Layer layer;
+  sasim::LayerWeights params;
+  std::vector<uint8_t> input;
+};
+
+BenchLayer MakeLayer() {
+  BenchLayer b;
+  b.layer.name = "conv_256x256_8x8";
+  b.layer.shape = sasim::ConvShape{256, 8, 8, 256, 3, 3, 1, 1};
+  b.layer.requant = {true, 9, sasim::Rounding::kFloor};
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> w(-40, 40), a(0, 255), bias(-5000, 5000);
+  for (size_t i = 0; i < b.layer.weight_count(); ++i) {
+    b.params.weights.push_back(static_cast<int8_t>(w(rng)));
+  }
+  for (int k = 0; k < 256; ++k) b.params.bias.push_back(bias(rng));
+  for (int64_t i = 0; i < b.layer.in_shape().elements(); ++i) {
+    b.input.push_back(static_cast<uint8_t>(a(rng)));
+  }
+  return b;
 }
 
 }  // namespace
@@ -26,9 +52,8 @@ int main(int argc, char** argv) {
   using namespace sasim;
   const std::string hw_path = argc > 1 ? argv[1] : SASIM_SOURCE_DIR "/configs/hw/default.yaml";
   const HwConfig hw = LoadHwConfig(hw_path);
-  const auto layer = testcases::MakeCase("conv_256x256_8x8", {256, 8, 8, 256, 3, 3, 1, 1}, true,
-                                         false, Rounding::kFloor, 1);
-  const auto program = compiler::CompileLayer(layer.layer, hw, 0x1000);
+  const BenchLayer layer = MakeLayer();
+  const Program program = compiler::CompileLayer(layer.layer, layer.params, hw).program;
 
   LayerRun bare_run;
   double bare_wall = 0;
@@ -51,7 +76,7 @@ int main(int argc, char** argv) {
   const uint64_t cycles = Get(platform_run.counters, isa::Counter::kCycles);
   const double macs = static_cast<double>(layer.layer.shape.macs());
   const double min_bytes = static_cast<double>(
-      program.lowered.weight_image.size() +
+      program.segments.at(0).bytes.size() +
       C16Bytes(layer.layer.shape.in_channels, layer.layer.shape.in_height,
                layer.layer.shape.in_width) +
       C16Bytes(layer.layer.shape.out_channels, layer.layer.shape.out_height(),

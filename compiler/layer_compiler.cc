@@ -11,11 +11,8 @@ namespace sasim::compiler {
 namespace {
 
 constexpr uint32_t kBiasWords = 4;
-constexpr uint32_t kFetchSlackBytes = 8 * 16;  // the controller fetches 8 beats ahead
 
-uint32_t AlignUp(uint32_t v, uint32_t a) { return (v + a - 1) / a * a; }
-
-void Check(bool ok, const ConvLayer& layer, const std::string& why) {
+void Check(bool ok, const Layer& layer, const std::string& why) {
   if (!ok) throw CompileError(fmt::format("layer '{}': {}", layer.name, why));
 }
 
@@ -27,55 +24,55 @@ void BandInputRows(const ConvShape& s, int e0, int e1, int* lo, int* hi) {
 
 }  // namespace
 
-ConvLayer LinearAsConv(std::string name, int in_features, int out_features,
-                       std::vector<int8_t> weights, std::vector<int32_t> bias,
-                       RequantParams requant) {
-  ConvLayer layer;
-  layer.name = std::move(name);
-  layer.shape = ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0};
-  layer.requant = requant;
-  layer.weights = std::move(weights);
-  layer.bias = std::move(bias);
-  return layer;
-}
-
-int OutChannels(const ConvLayer& layer) { return layer.shape.out_channels; }
-int OutHeight(const ConvLayer& layer) {
-  return layer.pool ? layer.shape.out_height() / 2 : layer.shape.out_height();
-}
-int OutWidth(const ConvLayer& layer) {
-  return layer.pool ? layer.shape.out_width() / 2 : layer.shape.out_width();
-}
-
-Lowered Lower(const ConvLayer& layer) {
+void CheckLayer(const Layer& layer) {
   const ConvShape& s = layer.shape;
   Check(s.in_channels >= 1 && s.out_channels >= 1 && s.in_height >= 1 && s.in_width >= 1,
         layer, "empty shape");
-  Check(s.kernel_h >= 1 && s.kernel_h <= 15 && s.kernel_w >= 1 && s.kernel_w <= 15, layer,
-        fmt::format("kernel {}x{} outside 1..15", s.kernel_h, s.kernel_w));
-  Check(s.stride >= 1 && s.stride <= 15, layer, fmt::format("stride {} outside 1..15", s.stride));
+  Check(s.in_channels <= limits::kMaxChannels && s.out_channels <= limits::kMaxChannels, layer,
+        fmt::format("{} -> {} channels, at most {}", s.in_channels, s.out_channels,
+                    limits::kMaxChannels));
+  Check(s.in_width <= limits::kMaxSpatial && s.in_height <= limits::kMaxSpatial, layer,
+        fmt::format("input {}x{} larger than {}", s.in_height, s.in_width, limits::kMaxSpatial));
+  Check(s.kernel_h >= 1 && s.kernel_h <= limits::kMaxKernel && s.kernel_w >= 1 &&
+            s.kernel_w <= limits::kMaxKernel,
+        layer, fmt::format("kernel {}x{} outside 1..{}", s.kernel_h, s.kernel_w,
+                           limits::kMaxKernel));
+  Check(s.stride >= 1 && s.stride <= limits::kMaxStride, layer,
+        fmt::format("stride {} outside 1..{}", s.stride, limits::kMaxStride));
   Check(s.padding >= 0 && s.padding < s.kernel_h && s.padding < s.kernel_w, layer,
         fmt::format("padding {} must be smaller than the kernel", s.padding));
   Check(s.out_height() >= 1 && s.out_width() >= 1, layer, "kernel larger than the padded input");
-  Check(layer.weights.size() == static_cast<size_t>(s.reduction() * s.out_channels), layer,
-        fmt::format("weights have {} elements, expected {}", layer.weights.size(),
-                    s.reduction() * s.out_channels));
-  Check(layer.bias.size() == static_cast<size_t>(s.out_channels), layer,
-        fmt::format("bias has {} elements, expected {}", layer.bias.size(), s.out_channels));
-  Check(!layer.pool || (s.out_height() % 2 == 0 && s.out_width() % 2 == 0), layer,
+  Check(!layer.pool.enabled || (layer.pool.kernel == 2 && layer.pool.stride == 2), layer,
+        fmt::format("{}x{}/{} max-pool: the hardware pools 2x2 with stride 2", layer.pool.kernel,
+                    layer.pool.kernel, layer.pool.stride));
+  Check(!layer.pool.enabled || (s.out_height() % 2 == 0 && s.out_width() % 2 == 0), layer,
         fmt::format("2x2 pool needs an even output, got {}x{}", s.out_height(), s.out_width()));
   Check(layer.requant.shift >= 0 && layer.requant.shift <= kMaxShift, layer,
         fmt::format("shift {} outside 0..31", layer.requant.shift));
+}
 
-  Lowered low;
-  low.n_tiles = ChannelBlocks(s.out_channels);
-  low.steps = static_cast<uint32_t>(s.reduction());
-  low.tile_words = kBiasWords + low.steps;
-  low.weight_image.assign(static_cast<size_t>(low.n_tiles) * low.tile_words * 16, 0);
+WeightLayout WeightLayoutOf(const Layer& layer) {
+  WeightLayout w;
+  w.n_tiles = ChannelBlocks(layer.shape.out_channels);
+  w.steps = static_cast<uint32_t>(layer.shape.reduction());
+  w.tile_words = kBiasWords + w.steps;
+  return w;
+}
+
+std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params) {
+  const ConvShape& s = layer.shape;
+  CheckLayer(layer);
+  Check(params.weights.size() == layer.weight_count(), layer,
+        fmt::format("weights have {} elements, expected {}", params.weights.size(),
+                    layer.weight_count()));
+  Check(params.bias.size() == static_cast<size_t>(s.out_channels), layer,
+        fmt::format("bias has {} elements, expected {}", params.bias.size(), s.out_channels));
+  const WeightLayout low = WeightLayoutOf(layer);
+  std::vector<uint8_t> image(low.bytes(), 0);
   for (int j = 0; j < low.n_tiles; ++j) {
-    uint8_t* tile = &low.weight_image[static_cast<size_t>(j) * low.tile_words * 16];
+    uint8_t* tile = &image[static_cast<size_t>(j) * low.tile_words * 16];
     for (int n = 0; n < 16 && 16 * j + n < s.out_channels; ++n) {
-      const auto b = static_cast<uint32_t>(layer.bias[16 * j + n]);
+      const auto b = static_cast<uint32_t>(params.bias[16 * j + n]);
       for (int byte = 0; byte < 4; ++byte) tile[4 * n + byte] = (b >> (8 * byte)) & 0xff;
     }
     uint32_t k = 0;
@@ -90,18 +87,20 @@ Lowered Lower(const ConvLayer& layer) {
               const size_t oihw =
                   ((static_cast<size_t>(16 * j + n) * s.in_channels + c) * s.kernel_h + ky) *
                       s.kernel_w + kx;
-              word[n] = static_cast<uint8_t>(layer.weights[oihw]);
+              word[n] = static_cast<uint8_t>(params.weights[oihw]);
             }
           }
         }
       }
     }
   }
-  return low;
+  return image;
 }
 
-Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConfig& hw) {
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
+  CheckLayer(layer);
   const ConvShape& s = layer.shape;
+  const WeightLayout lowered = WeightLayoutOf(layer);
   Check(hw.array_cols == 16, layer, "the RTL supports 16 array columns only");
   Tiling t;
   t.n_tiles = lowered.n_tiles;
@@ -125,13 +124,13 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
     return static_cast<uint32_t>(blocks) * worst * s.in_width;
   };
   auto out_words = [&](int rows) {
-    return static_cast<uint32_t>(layer.pool ? (rows / 2) * (out_w / 2) : rows * out_w);
+    return static_cast<uint32_t>(layer.pool.enabled ? (rows / 2) * (out_w / 2) : rows * out_w);
   };
   // Candidates: every band height that fits, with the buffers split in halves (double
   // buffering) where the halves hold a band or a tile, else whole. Each is costed with a simple
   // model of the schedule EmitCommands writes, and the cheapest wins; near-ties go to the
   // tiling with less DRAM traffic.
-  const int step = layer.pool ? 2 : 1;
+  const int step = layer.pool.enabled ? 2 : 1;
   const uint64_t fold_cycles = std::max<uint64_t>(lowered.steps, hw.array_rows);
   const double bw = hw.dram_bytes_per_cycle;
   auto estimate = [&](int rows, int act_slots, int out_slots, std::string* why) {
@@ -217,17 +216,18 @@ Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConf
   return t;
 }
 
-CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const Tiling& t,
-                          const HwConfig& hw, const DramPlacement& place,
-                          std::vector<isa::CommandWords>* out, uint32_t* dma_jobs,
-                          uint32_t* compute_jobs) {
+CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& hw,
+                          const DramPlacement& place, std::vector<isa::CommandWords>* out,
+                          uint32_t* dma_jobs, uint32_t* compute_jobs) {
   const ConvShape& s = layer.shape;
+  const WeightLayout lowered = WeightLayoutOf(layer);
   const int out_h = s.out_height(), out_w = s.out_width();
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
   const uint32_t o_half = t.out_slots == 2 ? hw.obuf_words() / 2 : 0;
   const int tiles = t.bands * t.n_tiles;
-  const int final_h = OutHeight(layer), final_w = OutWidth(layer);
+  const TensorShape final_shape = layer.out_shape();
+  const int final_h = final_shape.height, final_w = final_shape.width;
 
   CommandStats stats;
   // What the dispatcher guarantees: a job is dispatched only when its engine is idle, and each
@@ -288,8 +288,8 @@ CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const 
     require(0, compute_job[tile]);
     const int band = band_of(tile);
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
-    const int fe0 = layer.pool ? e0 / 2 : e0;
-    const int rows = layer.pool ? (e1 - e0) / 2 : e1 - e0;
+    const int fe0 = layer.pool.enabled ? e0 / 2 : e0;
+    const int rows = layer.pool.enabled ? (e1 - e0) / 2 : e1 - e0;
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
     tr.dram_addr = place.output_addr +
@@ -314,7 +314,7 @@ CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const 
     isa::Compute c;
     c.relu = layer.requant.relu;
     c.rounding = layer.requant.rounding;
-    c.pool = layer.pool;
+    c.pool = layer.pool.enabled;
     c.shift = static_cast<uint32_t>(layer.requant.shift);
     c.kernel_h = s.kernel_h;
     c.kernel_w = s.kernel_w;
@@ -353,51 +353,6 @@ CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const 
   *dma_jobs = next_dma;
   *compute_jobs = next_compute;
   return stats;
-}
-
-std::vector<uint8_t> CommandBytes(const std::vector<isa::CommandWords>& commands) {
-  std::vector<uint8_t> bytes;
-  bytes.reserve(commands.size() * isa::kCommandBytes);
-  for (const auto& cmd : commands) {
-    for (uint32_t w : cmd) {
-      for (int b = 0; b < 4; ++b) bytes.push_back((w >> (8 * b)) & 0xff);
-    }
-  }
-  return bytes;
-}
-
-LayerProgram CompileLayer(const ConvLayer& layer, const HwConfig& hw, uint32_t base_addr) {
-  LayerProgram p;
-  p.layer = layer;
-  p.lowered = Lower(layer);
-  p.tiling = ChooseTiling(layer, p.lowered, hw);
-  const ConvShape& s = layer.shape;
-  uint32_t dma_jobs = 0, compute_jobs = 0;
-  // Addresses: commands first (their count is known only after emission, so emit twice).
-  for (int pass = 0; pass < 2; ++pass) {
-    const uint32_t cmd_bytes =
-        AlignUp(static_cast<uint32_t>(p.commands.size() + 1) * isa::kCommandBytes +
-                    kFetchSlackBytes, 4096);
-    p.cmd_addr = base_addr;
-    p.place.weight_addr = base_addr + (pass == 0 ? 0 : cmd_bytes);
-    p.place.input_addr =
-        AlignUp(p.place.weight_addr + static_cast<uint32_t>(p.lowered.weight_image.size()), 4096);
-    p.place.output_addr =
-        AlignUp(p.place.input_addr + C16Bytes(s.in_channels, s.in_height, s.in_width), 4096);
-    p.dram_end = AlignUp(p.place.output_addr + C16Bytes(s.out_channels, OutHeight(layer),
-                                                        OutWidth(layer)), 4096);
-    const size_t count_before = p.commands.size();
-    p.commands.clear();
-    dma_jobs = compute_jobs = 0;
-    EmitCommands(layer, p.lowered, p.tiling, hw, p.place, &p.commands, &dma_jobs,
-                 &compute_jobs);
-    p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
-    p.commands.push_back(isa::EncodeEnd());
-    if (pass == 1 && p.commands.size() != count_before) {
-      throw CompileError("internal: command count changed between passes");
-    }
-  }
-  return p;
 }
 
 }  // namespace sasim::compiler

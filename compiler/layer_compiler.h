@@ -1,7 +1,8 @@
-// Single-layer compiler: a conv or linear layer (+ReLU, +2x2 max-pool) -> weight image and a
-// command stream for the accelerator. Pure functions of their inputs; no I/O, no Verilator,
-// no yaml-cpp. Stages: Lower (layouts, weight image), ChooseTiling (buffers, bands, double
-// buffering), EmitCommands (schedule with job-count SYNCs).
+// Layer compiler: one conv or linear layer (+ReLU, +2x2 max-pool; contract/layer.h) -> its weight
+// image and its commands. Pure functions of their inputs; no I/O, no Verilator, no yaml-cpp.
+// Stages: CheckLayer (the hardware's limits), LowerWeights (the weight image), ChooseTiling
+// (buffers, bands, double buffering), EmitCommands (schedule with job-count SYNCs).
+// compiler/net_compiler.h puts layers together into one program.
 #ifndef SASIM_COMPILER_LAYER_COMPILER_H_
 #define SASIM_COMPILER_LAYER_COMPILER_H_
 
@@ -15,36 +16,21 @@
 
 namespace sasim::compiler {
 
-// A conv layer as the user describes it. A linear layer is a 1x1 conv over a 1x1 image with
-// in_features channels (LinearAsConv).
-struct ConvLayer {
-  std::string name = "layer";
-  ConvShape shape;
-  RequantParams requant;
-  bool pool = false;              // 2x2/2 max-pool after requantization
-  std::vector<int8_t> weights;    // OIHW
-  std::vector<int32_t> bias;      // [out_channels]
-};
+// Throws CompileError naming the layer when its shape is outside what the hardware runs.
+void CheckLayer(const Layer& layer);
 
-ConvLayer LinearAsConv(std::string name, int in_features, int out_features,
-                       std::vector<int8_t> weights, std::vector<int32_t> bias,
-                       RequantParams requant);
-
-// Output shape after the optional pool.
-int OutChannels(const ConvLayer& layer);
-int OutHeight(const ConvLayer& layer);
-int OutWidth(const ConvLayer& layer);
-
-// Lowering: the weight image, one tile per 16 output channels: 4 words of bias (16 int32,
+// The weight image's layout: one tile per 16 output channels: 4 words of bias (16 int32,
 // little-endian; zero past the last channel) then one word of 16 weights per reduction step, in
 // the order (channel block, ky, kx, channel in block) that sa_compute walks.
-struct Lowered {
+struct WeightLayout {
   int n_tiles = 0;
   uint32_t steps = 0;             // reduction length K = C * kh * kw
   uint32_t tile_words = 0;        // 4 + K
-  std::vector<uint8_t> weight_image;
+  size_t bytes() const { return static_cast<size_t>(n_tiles) * tile_words * 16; }
 };
-Lowered Lower(const ConvLayer& layer);
+WeightLayout WeightLayoutOf(const Layer& layer);
+// The weight image of that layout. Throws CompileError if the weights do not fit the shape.
+std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params);
 
 // Tiling: how the layer is cut to fit the buffers.
 struct Tiling {
@@ -64,7 +50,8 @@ struct Tiling {
 };
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
-Tiling ChooseTiling(const ConvLayer& layer, const Lowered& lowered, const HwConfig& hw);
+// Needs the shape only, so a network is checked before any weight exists.
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw);
 
 // Where the layer's tensors live in DRAM (C16 layout, see contract/layout.h).
 struct DramPlacement {
@@ -78,28 +65,11 @@ struct CommandStats {
 };
 
 // Appends the layer's commands to `out`, without a final SYNC or END: the last STORE may still
-// be running when they end. `dma_jobs` and `compute_jobs` count
-// the jobs issued before this layer in the same stream (SYNC targets are absolute) and are
-// advanced past this layer.
-CommandStats EmitCommands(const ConvLayer& layer, const Lowered& lowered, const Tiling& tiling,
-                          const HwConfig& hw, const DramPlacement& place,
-                          std::vector<isa::CommandWords>* out, uint32_t* dma_jobs,
-                          uint32_t* compute_jobs);
-
-// Serializes commands to little-endian bytes for DRAM.
-std::vector<uint8_t> CommandBytes(const std::vector<isa::CommandWords>& commands);
-
-// A whole single-layer program at fixed addresses.
-struct LayerProgram {
-  ConvLayer layer;
-  Lowered lowered;
-  Tiling tiling;
-  DramPlacement place;
-  uint32_t cmd_addr = 0;
-  std::vector<isa::CommandWords> commands;
-  uint32_t dram_end = 0;          // first byte past everything the program uses
-};
-LayerProgram CompileLayer(const ConvLayer& layer, const HwConfig& hw, uint32_t base_addr);
+// be running when they end. `dma_jobs` and `compute_jobs` count the jobs issued before this
+// layer in the same stream (SYNC targets are absolute) and are advanced past this layer.
+CommandStats EmitCommands(const Layer& layer, const Tiling& tiling, const HwConfig& hw,
+                          const DramPlacement& place, std::vector<isa::CommandWords>* out,
+                          uint32_t* dma_jobs, uint32_t* compute_jobs);
 
 }  // namespace sasim::compiler
 

@@ -9,31 +9,45 @@ namespace sasim::compiler {
 namespace {
 
 constexpr uint32_t kCmdAddr = 0x1000;
-constexpr uint32_t kFetchSlackBytes = 8 * 16;
+constexpr uint32_t kFetchSlackBytes = 8 * 16;  // the controller fetches 8 beats ahead
 
-uint32_t AlignUp(uint64_t v, uint64_t a) { return static_cast<uint32_t>((v + a - 1) / a * a); }
+uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+uint64_t C16Size(const TensorShape& t) {
+  return static_cast<uint64_t>(ChannelBlocks(t.channels)) * t.height * t.width * 16;
+}
 
 }  // namespace
 
-NetProgram CompileNet(const std::vector<ConvLayer>& layers, const HwConfig& hw) {
-  NetProgram p;
+CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
+                    const CompileOptions& options) {
+  if (layers.empty()) throw CompileError("a network needs at least one layer");
+  CompiledNet net;
+  Program& p = net.program;
+  p.input = layers.front().in_shape();
   for (size_t i = 0; i < layers.size(); ++i) {
-    NetLayerPlan plan;
-    plan.layer = layers[i];
-    if (i > 0) {
-      const ConvLayer& prev = layers[i - 1];
-      const ConvShape& s = layers[i].shape;
-      if (s.in_channels != OutChannels(prev) || s.in_height != OutHeight(prev) ||
-          s.in_width != OutWidth(prev)) {
-        throw CompileError(fmt::format("layer '{}': input {}x{}x{} does not match the output "
-                                       "{}x{}x{} of '{}'", layers[i].name, s.in_channels,
-                                       s.in_height, s.in_width, OutChannels(prev),
-                                       OutHeight(prev), OutWidth(prev), prev.name));
-      }
+    const Layer& layer = layers[i];
+    // Today a layer reads exactly the previous layer's output (or the network input).
+    const int expected = static_cast<int>(i) - 1;
+    if (layer.inputs.size() != 1 || layer.inputs[0] != (i == 0 ? kNetworkInput : expected)) {
+      throw CompileError(fmt::format("layer '{}': only a chain of layers is supported, each "
+                                     "reading the previous one", layer.name));
     }
-    plan.lowered = Lower(plan.layer);
-    plan.tiling = ChooseTiling(plan.layer, plan.lowered, hw);
-    p.layers.push_back(std::move(plan));
+    if (i > 0 && layer.in_shape() != layers[i - 1].out_shape()) {
+      const TensorShape in = layer.in_shape(), prev = layers[i - 1].out_shape();
+      throw CompileError(fmt::format("layer '{}': input {}x{}x{} does not match the output "
+                                     "{}x{}x{} of '{}'", layer.name, in.channels, in.height,
+                                     in.width, prev.channels, prev.height, prev.width,
+                                     layers[i - 1].name));
+    }
+    LayerPlan plan;
+    plan.tiling = ChooseTiling(layer, hw);
+    net.plans.push_back(std::move(plan));
+    ProgramLayer pl;
+    pl.name = layer.name;
+    pl.output = layer.out_shape();
+    pl.estimated_cycles = net.plans.back().tiling.estimated_cycles;
+    p.layers.push_back(std::move(pl));
   }
 
   // Emit twice: the command area's size is known only after the first pass.
@@ -42,25 +56,28 @@ NetProgram CompileNet(const std::vector<ConvLayer>& layers, const HwConfig& hw) 
     p.cmd_addr = kCmdAddr;
     uint64_t at = AlignUp(kCmdAddr + command_count * isa::kCommandBytes + kFetchSlackBytes,
                           4096);
-    for (auto& plan : p.layers) {
-      plan.snapshot_addr = static_cast<uint32_t>(at);
-      at += isa::kSnapshotBytes;
+    if (options.snapshot_per_layer) {
+      for (auto& layer : p.layers) {
+        layer.snapshot_addr = static_cast<uint32_t>(at);
+        at += isa::kSnapshotBytes;
+      }
+      at = AlignUp(at, 4096);
     }
-    at = AlignUp(at, 4096);
-    for (auto& plan : p.layers) {
-      plan.place.weight_addr = static_cast<uint32_t>(at);
-      at = AlignUp(at + plan.lowered.weight_image.size(), 4096);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      net.plans[i].place.weight_addr = static_cast<uint32_t>(at);
+      at = AlignUp(at + WeightLayoutOf(layers[i]).bytes(), 4096);
     }
-    const ConvShape& first = p.layers.front().layer.shape;
     p.input_addr = static_cast<uint32_t>(at);
-    at = AlignUp(at + C16Bytes(first.in_channels, first.in_height, first.in_width), 4096);
+    at = AlignUp(at + C16Size(p.input), 4096);
     uint32_t input = p.input_addr;
-    for (auto& plan : p.layers) {
-      plan.place.input_addr = input;
-      plan.place.output_addr = static_cast<uint32_t>(at);
-      at = AlignUp(at + C16Bytes(OutChannels(plan.layer), OutHeight(plan.layer),
-                                 OutWidth(plan.layer)), 4096);
-      input = plan.place.output_addr;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      DramPlacement& place = net.plans[i].place;
+      place.input_addr = input;
+      place.output_addr = static_cast<uint32_t>(at);
+      p.layers[i].output_addr = place.output_addr;
+      at = AlignUp(at + C16Size(p.layers[i].output), 4096);
+      input = place.output_addr;
+      if (at > (uint64_t{1} << 32)) break;  // reported below
     }
     if (at > (static_cast<uint64_t>(hw.dram_mib) << 20)) {
       throw CompileError(fmt::format("the network needs {:.1f} MiB of DRAM; hw config '{}' has "
@@ -71,14 +88,18 @@ NetProgram CompileNet(const std::vector<ConvLayer>& layers, const HwConfig& hw) 
 
     p.commands.clear();
     uint32_t dma_jobs = 0, compute_jobs = 0;
-    for (auto& plan : p.layers) {
-      plan.first_command = p.commands.size();
-      plan.stats = EmitCommands(plan.layer, plan.lowered, plan.tiling, hw, plan.place,
-                                &p.commands, &dma_jobs, &compute_jobs);
-      // Close the layer: everything done, then the counters go to DRAM (one more DMA job).
-      p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
-      p.commands.push_back(isa::EncodeSnapshot(plan.snapshot_addr));
-      ++dma_jobs;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      ProgramLayer& layer = p.layers[i];
+      layer.first_command = p.commands.size();
+      net.plans[i].stats = EmitCommands(layers[i], net.plans[i].tiling, hw, net.plans[i].place,
+                                        &p.commands, &dma_jobs, &compute_jobs);
+      if (options.snapshot_per_layer) {
+        // Close the layer: everything done, then the counters go to DRAM (one more DMA job).
+        p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
+        p.commands.push_back(isa::EncodeSnapshot(layer.snapshot_addr));
+        ++dma_jobs;
+      }
+      layer.end_command = p.commands.size();
     }
     p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
     p.commands.push_back(isa::EncodeEnd());
@@ -87,7 +108,27 @@ NetProgram CompileNet(const std::vector<ConvLayer>& layers, const HwConfig& hw) 
     }
     command_count = p.commands.size();
   }
-  return p;
+  return net;
+}
+
+CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<LayerWeights>& weights,
+                       const HwConfig& hw, const CompileOptions& options) {
+  if (weights.size() != layers.size()) {
+    throw CompileError(fmt::format("{} layers but {} weight sets", layers.size(),
+                                   weights.size()));
+  }
+  CompiledNet net = PlanNet(layers, hw, options);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    net.program.segments.push_back(
+        {net.plans[i].place.weight_addr, LowerWeights(layers[i], weights[i])});
+  }
+  return net;
+}
+
+CompiledNet CompileLayer(const Layer& layer, const LayerWeights& weights, const HwConfig& hw) {
+  Layer single = layer;
+  single.inputs = {kNetworkInput};
+  return CompileNet({single}, {weights}, hw, CompileOptions{false});
 }
 
 }  // namespace sasim::compiler

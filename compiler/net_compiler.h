@@ -1,7 +1,9 @@
-// Network compiler: fused layers with their weights -> one DRAM image plan and one command
-// stream for the whole network. Activations stay in DRAM between layers (each layer's output
-// tensor is the next one's input, in the C16 layout); after each layer the stream SYNCs and
-// SNAPSHOTs the counters, so one run gives per-layer counters with no host round trip.
+// Network compiler: the layers of a network (contract/layer.h) with their weights -> one
+// program: a DRAM plan, weight images and one command stream. Activations stay in DRAM between
+// layers (each layer's output tensor is the next one's input, in the C16 layout); after each
+// layer the stream SYNCs and SNAPSHOTs the counters, so one run gives per-layer counters with
+// no host round trip. The program is plain data: the runtime (host/runtime) consumes it without
+// knowing the compiler.
 #ifndef SASIM_COMPILER_NET_COMPILER_H_
 #define SASIM_COMPILER_NET_COMPILER_H_
 
@@ -9,29 +11,41 @@
 #include <vector>
 
 #include "compiler/layer_compiler.h"
+#include "contract/program.h"
 
 namespace sasim::compiler {
 
-struct NetLayerPlan {
-  ConvLayer layer;
-  Lowered lowered;
+struct CompileOptions {
+  // SYNC + SNAPSHOT after every layer (per-layer counters). Off for a single layer run on its
+  // own, whose counters are read at the end.
+  bool snapshot_per_layer = true;
+};
+
+// What the compiler decided for layer i, beside the program (reports and tests read it).
+struct LayerPlan {
   Tiling tiling;
   DramPlacement place;
-  uint32_t snapshot_addr = 0;
   CommandStats stats;
-  size_t first_command = 0;       // index of the layer's first command in the stream
 };
 
-struct NetProgram {
-  std::vector<NetLayerPlan> layers;
-  uint32_t cmd_addr = 0;
-  std::vector<isa::CommandWords> commands;
-  uint32_t input_addr = 0;
-  uint32_t dram_end = 0;
+struct CompiledNet {
+  Program program;
+  std::vector<LayerPlan> plans;  // plans[i] of layer i
 };
 
-// Throws CompileError naming the layer when one cannot run on `hw` or the image does not fit.
-NetProgram CompileNet(const std::vector<ConvLayer>& layers, const HwConfig& hw);
+// Plans the program from shapes alone: tiling, DRAM layout, commands; no weight image yet.
+// Throws CompileError naming the layer when one cannot run on `hw`, or the whole network
+// when it does not fit the DRAM.
+CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
+                    const CompileOptions& options = {});
+
+// PlanNet plus every layer's weight image (weights[i] belongs to layers[i]).
+CompiledNet CompileNet(const std::vector<Layer>& layers,
+                       const std::vector<LayerWeights>& weights, const HwConfig& hw,
+                       const CompileOptions& options = {});
+
+// A network of one layer, without snapshots: what a driver call compiles.
+CompiledNet CompileLayer(const Layer& layer, const LayerWeights& weights, const HwConfig& hw);
 
 }  // namespace sasim::compiler
 

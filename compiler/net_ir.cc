@@ -14,16 +14,19 @@ namespace {
 
 }  // namespace
 
-std::vector<int> FusedLayer::weight_shape() const {
-  if (type == "linear") return {shape.out_channels, static_cast<int>(shape.reduction())};
-  return {shape.out_channels, shape.in_channels, shape.kernel_h, shape.kernel_w};
-}
-
-std::vector<FusedLayer> Fuse(const NetSpec& net) {
+std::vector<Layer> Fuse(const NetSpec& net) {
   if (net.input_channels < 1 || net.input_height < 1 || net.input_width < 1) {
     Fail(net, net.input_line, "input.shape", "needs three positive sizes [C, H, W]");
   }
-  std::vector<FusedLayer> out;
+  const TensorShape input{net.input_channels, net.input_height, net.input_width};
+  if (input.channels > limits::kMaxChannels || input.height > limits::kMaxSpatial ||
+      input.width > limits::kMaxSpatial || input.elements() > limits::kMaxTensorElements) {
+    Fail(net, net.input_line, "input.shape",
+         fmt::format("{}x{}x{} is too large (at most {} channels, {} rows or columns, {} "
+                     "elements)", input.channels, input.height, input.width,
+                     limits::kMaxChannels, limits::kMaxSpatial, limits::kMaxTensorElements));
+  }
+  std::vector<Layer> out;
   int c = net.input_channels, h = net.input_height, w = net.input_width;
   int exp = net.input_exp;
   bool flat = false;  // after flatten: the next linear sees C x H x W
@@ -32,19 +35,26 @@ std::vector<FusedLayer> Fuse(const NetSpec& net) {
     const std::string before = prev;
     prev = l.type;
     if (l.type == "conv2d" || l.type == "linear") {
-      FusedLayer f;
+      Layer f;
       f.name = l.name;
-      f.type = l.type;
+      f.kind = l.type == "conv2d" ? LayerKind::kConv2d : LayerKind::kLinear;
       f.ops = l.type;
+      f.inputs = {out.empty() ? kNetworkInput : static_cast<int>(out.size()) - 1};
       f.line = l.line;
       if (l.type == "conv2d") {
         if (flat) Fail(net, l.line, "type", "conv2d after flatten");
         if (l.out_channels < 1) Fail(net, l.line, "out_channels", "must be at least 1");
-        if (l.kernel < 1 || l.kernel > 15) {
-          Fail(net, l.line, "kernel", fmt::format("{} is outside 1..15", l.kernel));
+        if (l.out_channels > limits::kMaxChannels) {
+          Fail(net, l.line, "out_channels",
+               fmt::format("{} is outside 1..{}", l.out_channels, limits::kMaxChannels));
         }
-        if (l.stride < 1 || l.stride > 15) {
-          Fail(net, l.line, "stride", fmt::format("{} is outside 1..15", l.stride));
+        if (l.kernel < 1 || l.kernel > limits::kMaxKernel) {
+          Fail(net, l.line, "kernel",
+               fmt::format("{} is outside 1..{}", l.kernel, limits::kMaxKernel));
+        }
+        if (l.stride < 1 || l.stride > limits::kMaxStride) {
+          Fail(net, l.line, "stride",
+               fmt::format("{} is outside 1..{}", l.stride, limits::kMaxStride));
         }
         if (l.padding < 0 || l.padding >= l.kernel) {
           Fail(net, l.line, "padding",
@@ -62,7 +72,10 @@ std::vector<FusedLayer> Fuse(const NetSpec& net) {
                fmt::format("linear on a {}x{}x{} tensor: add a flatten layer before it", c, h,
                            w));
         }
-        if (l.out_features < 1) Fail(net, l.line, "out_features", "must be at least 1");
+        if (l.out_features < 1 || l.out_features > limits::kMaxChannels) {
+          Fail(net, l.line, "out_features",
+               fmt::format("{} is outside 1..{}", l.out_features, limits::kMaxChannels));
+        }
         // A linear layer on a flattened C x H x W tensor is a conv with an H x W kernel: its
         // [out, C*H*W] weights in PyTorch's (C, H, W) flatten order are already OIHW.
         f.shape = ConvShape{c, h, w, l.out_features, h, w, 1, 0};
@@ -89,9 +102,16 @@ std::vector<FusedLayer> Fuse(const NetSpec& net) {
       }
       f.requant.shift = shift;
       exp = f.out_exp.value_or(exp);
-      c = f.shape.out_channels;
-      h = f.shape.out_height();
-      w = f.shape.out_width();
+      const TensorShape produced = f.out_shape();
+      if (produced.elements() > limits::kMaxTensorElements) {
+        Fail(net, l.line, "type",
+             fmt::format("output {}x{}x{} has {} elements, more than the {} a tensor may have",
+                         produced.channels, produced.height, produced.width,
+                         produced.elements(), limits::kMaxTensorElements));
+      }
+      c = produced.channels;
+      h = produced.height;
+      w = produced.width;
       out.push_back(f);
     } else if (l.type == "relu") {
       if (before != "conv2d" && before != "linear") {
@@ -104,7 +124,7 @@ std::vector<FusedLayer> Fuse(const NetSpec& net) {
       if (l.pool_kernel != 2 || l.pool_stride != 2) {
         Fail(net, l.line, "kernel", "the hardware pools 2x2 with stride 2 only");
       }
-      const bool follows = !out.empty() && out.back().type == "conv2d" &&
+      const bool follows = !out.empty() && out.back().kind == LayerKind::kConv2d &&
                            (before == "conv2d" || before == "relu");
       if (!follows) {
         Fail(net, l.line, "type", "maxpool must follow a conv2d (or conv2d + relu): the "
@@ -114,10 +134,11 @@ std::vector<FusedLayer> Fuse(const NetSpec& net) {
         Fail(net, l.line, "type", fmt::format("2x2 max-pool needs an even input, got {}x{}", h,
                                               w));
       }
-      out.back().pool = true;
+      out.back().pool = PoolParams{true, 2, 2};
       out.back().ops += "+maxpool";
-      h /= 2;
-      w /= 2;
+      const TensorShape pooled = out.back().out_shape();
+      h = pooled.height;
+      w = pooled.width;
     } else if (l.type == "flatten") {
       if (flat) Fail(net, l.line, "type", "flatten twice");
       flat = true;

@@ -1,5 +1,5 @@
 // Network IR: the net as the user wrote it (NetSpec, from configs/*.yaml) and the fused layers
-// the hardware runs (FusedLayer). Fuse() does shape inference and fusion; it is a pure function
+// the hardware runs (Layer, contract/layer.h). Fuse() does shape inference and fusion; it is a pure function
 // and reports mistakes as InputError naming the file, line and key.
 #ifndef SASIM_COMPILER_NET_IR_H_
 #define SASIM_COMPILER_NET_IR_H_
@@ -47,25 +47,9 @@ struct NetSpec {
   std::vector<LayerSpec> layers;
 };
 
-// One hardware layer: conv or linear with its fused ReLU and pool.
-struct FusedLayer {
-  std::string name;          // the conv/linear layer's name
-  std::string type;          // "conv2d" or "linear"
-  std::string ops;           // e.g. "conv2d+relu+maxpool"
-  int line = 0;
-  ConvShape shape;           // linear: a conv over the (flattened) input's C x H x W
-  RequantParams requant;
-  bool pool = false;
-  int in_exp = 0;            // input scale exponent
-  std::optional<int> out_exp;
-  int out_channels() const { return shape.out_channels; }
-  int out_height() const { return pool ? shape.out_height() / 2 : shape.out_height(); }
-  int out_width() const { return pool ? shape.out_width() / 2 : shape.out_width(); }
-  // Expected weight tensor shape as the user stores it: OIHW for conv, [out, in] for linear.
-  std::vector<int> weight_shape() const;
-};
-
-std::vector<FusedLayer> Fuse(const NetSpec& net);
+// Shape inference and fusion: every conv2d/linear with its following relu and maxpool becomes
+// one Layer (contract/layer.h); inputs are the previous layer (or the network input).
+std::vector<Layer> Fuse(const NetSpec& net);
 
 }  // namespace sasim::compiler
 

@@ -191,4 +191,15 @@ const char* CounterName(Counter c) {
   return kNames[static_cast<int>(c)];
 }
 
+std::vector<uint8_t> CommandBytes(const std::vector<isa::CommandWords>& commands) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(commands.size() * isa::kCommandBytes);
+  for (const auto& cmd : commands) {
+    for (uint32_t w : cmd) {
+      for (int b = 0; b < 4; ++b) bytes.push_back((w >> (8 * b)) & 0xff);
+    }
+  }
+  return bytes;
+}
+
 }  // namespace sasim::isa

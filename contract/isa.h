@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "contract/quant.h"
 
@@ -140,6 +141,9 @@ inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
 inline constexpr int kSnapshotBeats = (kNumCounters * 8 + 15) / 16;
 inline constexpr int kSnapshotBytes = kSnapshotBeats * 16;
 const char* CounterName(Counter c);
+
+// Serializes commands to little-endian bytes for DRAM.
+std::vector<uint8_t> CommandBytes(const std::vector<CommandWords>& commands);
 
 }  // namespace sasim::isa
 

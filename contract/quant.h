@@ -1,4 +1,4 @@
-// The arithmetic contract of design.md section 2, written once for all C++ code.
+// The arithmetic contract of docs/quantization.md, written once for all C++ code.
 // The RTL's sa_requant implements the same rule; tests/rtl/requant_test.cc holds them equal.
 #ifndef SASIM_CONTRACT_QUANT_H_
 #define SASIM_CONTRACT_QUANT_H_

@@ -18,6 +18,7 @@
 #include "contract/isa.h"
 #include "sim/dram_model.h"
 #include "sim/trace.h"
+#include "sim/vcd_file.h"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
 
@@ -67,7 +68,11 @@ class AccelCore : public Core {
   }
 
   void SetTrace(const TraceRequest& request) override { trace_request_ = request; }
-  TraceResult trace_result() const override { return trace_result_; }
+  TraceResult trace_result() const override {
+    TraceResult r = trace_result_;
+    if (vcd_file_ && r.error.empty()) r.error = vcd_file_->error();
+    return r;
+  }
 
   void CsrWrite(uint32_t offset, uint32_t value) override {
     model_->csr_valid_i = 1;
@@ -136,7 +141,8 @@ class AccelCore : public Core {
                          model_->dbg_cmd_index_o < r.end_command)
                       : (run_cycle >= r.first_cycle && run_cycle < r.end_cycle));
     if (inside && !trace_ && !trace_result_.written) {
-      trace_ = std::make_unique<VerilatedVcdC>();
+      vcd_file_ = std::make_unique<CheckedVcdFile>();
+      trace_ = std::make_unique<VerilatedVcdC>(vcd_file_.get());
       model_->trace(trace_.get(), r.depth);
       trace_->open(r.path.c_str());
       if (!trace_->isOpen()) throw SimulationError("cannot open waveform file " + r.path);
@@ -153,6 +159,7 @@ class AccelCore : public Core {
       trace_->close();
       trace_.reset();
       trace_request_.reset();
+      trace_result_.error = vcd_file_->error();
     }
   }
 
@@ -226,6 +233,7 @@ class AccelCore : public Core {
   std::deque<WriteBurst> write_bursts_;
   std::deque<uint64_t> write_responses_;
   std::optional<TraceRequest> trace_request_;
+  std::unique_ptr<CheckedVcdFile> vcd_file_;  // declared first: it outlives trace_
   std::unique_ptr<VerilatedVcdC> trace_;
   TraceResult trace_result_;
   bool run_started_ = false;

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "compiler/layer_compiler.h"
+#include "compiler/net_compiler.h"
 #include "contract/hw_config.h"
 #include "contract/layout.h"
 #include "host/golden/golden.h"
@@ -56,7 +56,8 @@ inline std::vector<int32_t> RandomBias(std::mt19937& rng, size_t n) {
 }
 
 struct LayerCase {
-  compiler::ConvLayer layer;
+  Layer layer;
+  LayerWeights params;
   std::vector<uint8_t> input;
 };
 
@@ -66,12 +67,12 @@ inline LayerCase MakeCase(const std::string& name, ConvShape s, bool relu, bool 
   LayerCase c;
   c.layer.name = name;
   c.layer.shape = s;
-  c.layer.pool = pool;
+  c.layer.pool.enabled = pool;
   // Pick the shift that spreads outputs over the uint8 range (std of acc ~ 25 sqrt(K) * 74).
   const double spread = 25.0 * std::sqrt(static_cast<double>(s.reduction())) * 74.0 / 40.0;
   c.layer.requant = {relu, std::clamp(static_cast<int>(std::log2(spread)), 0, 31), rounding};
-  c.layer.weights = RandomWeights(rng, static_cast<size_t>(s.reduction()) * s.out_channels);
-  c.layer.bias = RandomBias(rng, s.out_channels);
+  c.params.weights = RandomWeights(rng, static_cast<size_t>(s.reduction()) * s.out_channels);
+  c.params.bias = RandomBias(rng, s.out_channels);
   c.input = RandomActivations(rng, static_cast<size_t>(s.in_channels) * s.in_height *
                                        s.in_width);
   // Some exact zero points in the input, for the zero-operand counter.
@@ -101,13 +102,7 @@ inline std::vector<LayerCase> LayerCases() {
 }
 
 inline std::vector<uint8_t> GoldenOutput(const LayerCase& c) {
-  const auto& l = c.layer;
-  auto out = golden::Conv2d(l.shape, c.input, l.weights, l.bias, l.requant);
-  if (l.pool) {
-    out = golden::MaxPool2d(l.shape.out_channels, l.shape.out_height(), l.shape.out_width(), 2,
-                            2, out);
-  }
-  return out;
+  return golden::Forward(c.layer, c.params, c.input);
 }
 
 inline void ExpectMatchesGolden(const LayerCase& c, const LayerRun& run) {
@@ -133,7 +128,7 @@ inline uint64_t ZeroOperandMacs(const LayerCase& c) {
               const uint8_t a =
                   pad ? 128 : c.input[(static_cast<size_t>(ch) * s.in_height + y) *
                                           s.in_width + x];
-              const int8_t w = c.layer.weights[((static_cast<size_t>(k) * s.in_channels + ch) *
+              const int8_t w = c.params.weights[((static_cast<size_t>(k) * s.in_channels + ch) *
                                                     s.kernel_h + r) * s.kernel_w + q];
               zeros += (a == 128 || w == 0);
             }
@@ -145,41 +140,44 @@ inline uint64_t ZeroOperandMacs(const LayerCase& c) {
   return zeros;
 }
 
-inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::LayerProgram& p,
+inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::CompiledNet& net,
                                      const Counters& n, bool timed) {
   using isa::Counter;
   const ConvShape& s = c.layer.shape;
+  const Program& p = net.program;
+  const compiler::Tiling& tiling = net.plans.at(0).tiling;
+  const compiler::WeightLayout lowered = compiler::WeightLayoutOf(c.layer);
   const uint64_t outputs = static_cast<uint64_t>(s.out_channels) * s.out_height() *
                            s.out_width();
   EXPECT_EQ(Get(n, Counter::kMacs), static_cast<uint64_t>(s.macs()));
   EXPECT_EQ(Get(n, Counter::kMacsZero), ZeroOperandMacs(c));
   EXPECT_EQ(Get(n, Counter::kRequantOps), outputs);
-  EXPECT_EQ(Get(n, Counter::kPoolOps), c.layer.pool ? outputs / 4 : 0u);
-  const uint64_t out_words = static_cast<uint64_t>(p.lowered.n_tiles) *
-                             compiler::OutHeight(c.layer) * compiler::OutWidth(c.layer);
+  EXPECT_EQ(Get(n, Counter::kPoolOps), c.layer.pool.enabled ? outputs / 4 : 0u);
+  const uint64_t out_words = static_cast<uint64_t>(lowered.n_tiles) *
+                             c.layer.out_shape().height * c.layer.out_shape().width;
   EXPECT_EQ(Get(n, Counter::kObufWrites), out_words);
   EXPECT_EQ(Get(n, Counter::kObufReads), out_words);
   EXPECT_EQ(Get(n, Counter::kDramWriteBytes), 16 * out_words);
-  const uint64_t weight_bytes = p.lowered.weight_image.size();
+  const uint64_t weight_bytes = p.segments.at(0).bytes.size();
   const uint64_t input_bytes = C16Bytes(s.in_channels, s.in_height, s.in_width);
   EXPECT_GE(Get(n, Counter::kDramReadBytes), weight_bytes + input_bytes);
   EXPECT_EQ(Get(n, Counter::kWbufWrites),
-            static_cast<uint64_t>(p.tiling.bands) * p.lowered.n_tiles * p.lowered.tile_words);
+            static_cast<uint64_t>(tiling.bands) * lowered.n_tiles * lowered.tile_words);
   EXPECT_EQ(Get(n, Counter::kWbufReads),
-            4ull * p.tiling.bands * p.lowered.n_tiles + p.tiling.folds * p.lowered.steps);
+            4ull * tiling.bands * lowered.n_tiles + tiling.folds * lowered.steps);
   EXPECT_EQ(Get(n, Counter::kDramReadBytes),
             16 * (Get(n, Counter::kAbufWrites) + Get(n, Counter::kWbufWrites)));
   EXPECT_GE(Get(n, Counter::kAbufWrites) * 16, input_bytes);
   EXPECT_EQ(Get(n, Counter::kCommands), p.commands.size());
   if (timed) {
     const uint64_t cycles = Get(n, Counter::kCycles);
-    EXPECT_GE(cycles, p.tiling.compute_cycles);
+    EXPECT_GE(cycles, tiling.compute_cycles);
     EXPECT_EQ(Get(n, Counter::kBusyCycles) + Get(n, Counter::kStallLoad) +
                   Get(n, Counter::kStallStore) + Get(n, Counter::kStallFetch),
               cycles);
     EXPECT_GE(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);
     // The array is fed for every fold step (and short-fold bubble), within the busy time.
-    EXPECT_GE(Get(n, Counter::kIssueCycles), p.tiling.compute_cycles);
+    EXPECT_GE(Get(n, Counter::kIssueCycles), tiling.compute_cycles);
     EXPECT_LE(Get(n, Counter::kIssueCycles), Get(n, Counter::kBusyCycles));
   } else {
     EXPECT_EQ(Get(n, Counter::kCycles), 0u);

@@ -1,4 +1,4 @@
-// The layer shapes of the course VGG-8 (design.md section 2), with the course's shifts.
+// The layer shapes of the course VGG-8 (docs/networks.md), with the course's shifts.
 #ifndef SASIM_TESTS_VGG8_SHAPES_H_
 #define SASIM_TESTS_VGG8_SHAPES_H_
 

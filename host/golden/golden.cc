@@ -147,4 +147,31 @@ std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, 
   return out;
 }
 
+std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
+                             const std::vector<uint8_t>& input, std::vector<int32_t>* acc) {
+  std::vector<int32_t> sums = Conv2dAcc(layer.shape, input, params.weights, params.bias);
+  std::vector<uint8_t> out = RequantizeAll(sums, layer.requant);
+  if (layer.pool.enabled) {
+    out = MaxPool2d(layer.shape.out_channels, layer.shape.out_height(), layer.shape.out_width(),
+                    layer.pool.kernel, layer.pool.stride, out);
+  }
+  if (acc) *acc = std::move(sums);
+  return out;
+}
+
+std::vector<std::vector<uint8_t>> ForwardNet(const std::vector<Layer>& layers,
+                                             const std::vector<LayerWeights>& params,
+                                             const std::vector<uint8_t>& input) {
+  std::vector<std::vector<uint8_t>> outs;
+  outs.reserve(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const int from = layers[i].inputs.empty() ? kNetworkInput : layers[i].inputs[0];
+    if (from >= static_cast<int>(i)) {
+      throw std::invalid_argument("golden: layer " + layers[i].name + " reads a later layer");
+    }
+    outs.push_back(Forward(layers[i], params[i], from == kNetworkInput ? input : outs[from]));
+  }
+  return outs;
+}
+
 }  // namespace sasim::golden

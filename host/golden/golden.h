@@ -1,5 +1,5 @@
 // Golden model: untiled integer conv2d, linear, GEMM and max-pool in the arithmetic of
-// design.md section 2. Every hardware result is checked against these functions.
+// docs/quantization.md. Every hardware result is checked against these functions.
 //
 // Layouts: activations CHW uint8 (zero point 128), conv weights OIHW int8, linear weights
 // [out][in] int8, biases int32. Padding is the real value zero, i.e. the code 128.
@@ -43,6 +43,17 @@ std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, 
                                const std::vector<uint8_t>& input);
 
 std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& requant);
+
+// One layer of a network (contract/layer.h): conv (a linear is a conv over its whole input),
+// requantizer, optional max-pool. `acc`, when given, receives the int32 accumulators.
+std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
+                             const std::vector<uint8_t>& input,
+                             std::vector<int32_t>* acc = nullptr);
+
+// Every layer's output for a network input, following each layer's inputs.
+std::vector<std::vector<uint8_t>> ForwardNet(const std::vector<Layer>& layers,
+                                             const std::vector<LayerWeights>& params,
+                                             const std::vector<uint8_t>& input);
 
 }  // namespace sasim::golden
 

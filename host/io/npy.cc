@@ -348,14 +348,14 @@ NpyArray ReadNpy(const std::string& path) {
   return a;
 }
 
-void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
-              const void* data, size_t bytes) {
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape,
+                      const void* data, size_t bytes) {
   const int item = NpyItemSize(dtype);
-  if (item == 0) throw InputError(fmt::format("{}: dtype '{}' cannot be written", path, dtype));
+  if (item == 0) throw InputError(fmt::format("dtype '{}' cannot be written", dtype));
   const auto count = ElementCount(shape, kNpyMaxElements);
   if (!count || static_cast<uint64_t>(*count) * item != bytes) {
-    throw InputError(fmt::format("{}: {} bytes of data do not fill a {} tensor of shape {}", path,
-                                 bytes, dtype, ShapeString(shape)));
+    throw InputError(fmt::format("{} bytes of data do not fill a {} tensor of shape {}", bytes,
+                                 dtype, ShapeString(shape)));
   }
   std::string header = fmt::format("{{'descr': '{}{}', 'fortran_order': False, 'shape': {}, }}",
                                    item == 1 ? "|" : "<", dtype, ShapeString(shape));
@@ -367,6 +367,17 @@ void WriteNpy(const std::string& path, const std::string& dtype, const std::vect
   file += static_cast<char>(header.size() >> 8);
   file += header;
   file.append(static_cast<const char*>(data), bytes);
+  return file;
+}
+
+void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
+              const void* data, size_t bytes) {
+  std::string file;
+  try {
+    file = EncodeNpy(dtype, shape, data, bytes);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", path, e.what()));
+  }
   WriteFileAtomically(path, file);
 }
 

@@ -33,8 +33,12 @@ int NpyItemSize(const std::string& dtype);
 
 // Throws InputError naming the file on anything it cannot read.
 NpyArray ReadNpy(const std::string& path);
-// Throws InputError naming the file if it cannot be written completely (e.g. a full disk), or
-// if `bytes` does not match the dtype and shape.
+// The bytes of an .npy file (format 1.0); InputError if `bytes` does not match the dtype and
+// shape.
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape,
+                      const void* data, size_t bytes);
+// Writes one atomically (host/io/files.h); throws InputError naming the file if it cannot be
+// written completely (e.g. a full disk), or if `bytes` does not match the dtype and shape.
 void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
               const void* data, size_t bytes);
 

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "contract/errors.h"
+#include "host/io/npy.h"
+#include "host/report/html.h"
 
 namespace sasim {
 
@@ -23,13 +25,13 @@ void Summarize(RunResult* run) {
   for (LayerResult& l : run->layers) {
     l.energy = ComputeEnergy(run->energy_table, run->hw, l.counters);
     run->energy += l.energy;
-    const ConvShape& s = l.shape;
+    const ConvShape& s = l.layer.shape;
     l.macs = s.macs();
     l.cycles = Get(l.counters, Counter::kCycles);
     l.min_dram_bytes = static_cast<uint64_t>(s.reduction()) * s.out_channels +
                        4ull * s.out_channels +
                        static_cast<uint64_t>(s.in_channels) * s.in_height * s.in_width +
-                       static_cast<uint64_t>(l.out_c) * l.out_h * l.out_w;
+                       static_cast<uint64_t>(l.layer.out_shape().elements());
     l.compute_bound = l.macs / pes;
     l.memory_bound = static_cast<double>(l.min_dram_bytes) / run->hw.dram_bytes_per_cycle;
     l.roofline_cycles = std::max(l.compute_bound, l.memory_bound);
@@ -83,20 +85,20 @@ std::string ReportJson(const RunResult& run) {
       counters[isa::CounterName(static_cast<Counter>(i))] = l.counters[i];
     }
     json layer = {
-        {"name", l.name},
-        {"type", l.type},
-        {"ops", l.ops},
-        {"input_shape", {l.shape.in_channels, l.shape.in_height, l.shape.in_width}},
-        {"output_shape", {l.out_c, l.out_h, l.out_w}},
-        {"kernel", {l.shape.kernel_h, l.shape.kernel_w}},
-        {"stride", l.shape.stride},
-        {"padding", l.shape.padding},
-        {"relu", l.requant.relu},
-        {"pool", l.pool},
-        {"shift", l.requant.shift},
-        {"configured_shift", l.configured_shift},
-        {"calibrated", l.calibrated},
-        {"rounding", std::string(RoundingName(l.requant.rounding))},
+        {"name", l.layer.name},
+        {"type", std::string(LayerKindName(l.layer.kind))},
+        {"ops", l.layer.ops},
+        {"input_shape", {l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width}},
+        {"output_shape", {l.layer.out_shape().channels, l.layer.out_shape().height, l.layer.out_shape().width}},
+        {"kernel", {l.layer.shape.kernel_h, l.layer.shape.kernel_w}},
+        {"stride", l.layer.shape.stride},
+        {"padding", l.layer.shape.padding},
+        {"relu", l.layer.requant.relu},
+        {"pool", l.layer.pool.enabled},
+        {"shift", l.layer.requant.shift},
+        {"configured_shift", l.stats.configured_shift},
+        {"calibrated", l.stats.calibrated},
+        {"rounding", std::string(RoundingName(l.layer.requant.rounding))},
         {"macs", l.macs},
         {"cycles", l.cycles},
         {"roofline_cycles", l.roofline_cycles},
@@ -107,8 +109,8 @@ std::string ReportJson(const RunResult& run) {
         {"stall_cycles", l.stall_cycles},
         {"dram_read_bytes", l.dram_read_bytes},
         {"dram_write_bytes", l.dram_write_bytes},
-        {"zero_share", l.zero_share},
-        {"saturated_share", l.saturated_share},
+        {"zero_share", l.stats.zero_share},
+        {"saturated_share", l.stats.saturated_share},
         {"bit_exact", l.bit_exact},
         {"tiling", l.tiling},
         {"counters", counters}};
@@ -117,6 +119,8 @@ std::string ReportJson(const RunResult& run) {
     layers.push_back(layer);
   }
   json report = {{"net", run.net},
+                 {"device", run.device},
+                 {"timed", run.timed},
                  {"net_path", run.net_path},
                  {"input", run.input},
                  {"hw", hw},
@@ -159,7 +163,7 @@ std::string CyclesCsv(const RunResult& run) {
       "layer,type,macs,cycles,roofline_cycles,utilization,busy_cycles,stall_load,stall_store,"
       "stall_fetch,dram_read_bytes,dram_write_bytes,bit_exact\n";
   for (const LayerResult& l : run.layers) {
-    csv += fmt::format("{},{},{},{},{:.1f},{:.4f},{},{},{},{},{},{},{}\n", l.name, l.type,
+    csv += fmt::format("{},{},{},{},{:.1f},{:.4f},{},{},{},{},{},{},{}\n", l.layer.name, LayerKindName(l.layer.kind),
                        l.macs, l.cycles, l.roofline_cycles, l.utilization,
                        Get(l.counters, Counter::kBusyCycles), Get(l.counters, Counter::kStallLoad),
                        Get(l.counters, Counter::kStallStore),
@@ -178,7 +182,7 @@ std::string EnergyCsv(const RunResult& run) {
     for (const auto& [component, pj] : e.Components()) line += fmt::format(",{:.3f}", pj);
     return line + fmt::format(",{:.3f},{:.3f}\n", e.total(), e.fp32_equivalent);
   };
-  for (const LayerResult& l : run.layers) csv += row(l.name, l.energy);
+  for (const LayerResult& l : run.layers) csv += row(l.layer.name, l.energy);
   return csv + row("total", run.energy);
 }
 
@@ -195,7 +199,7 @@ std::string EnergyTableText(const RunResult& run) {
                               e.fp32_equivalent > 0 ? 100 * e.compute() / e.fp32_equivalent
                                                     : 0.0);
   };
-  for (const LayerResult& l : run.layers) t += row(l.name, l.energy);
+  for (const LayerResult& l : run.layers) t += row(l.layer.name, l.energy);
   return t + row("total", run.energy);
 }
 
@@ -205,17 +209,17 @@ std::string LayerTable(const RunResult& run) {
       "shape", "MACs", "cycles", "roofline", "util", "stalls", "DRAM B", "energy uJ", "zero",
       "sat", "exact");
   for (const LayerResult& l : run.layers) {
-    const std::string shape = fmt::format("{}x{}x{}->{}x{}x{}", l.shape.in_channels,
-                                          l.shape.in_height, l.shape.in_width, l.out_c, l.out_h,
-                                          l.out_w);
+    const std::string shape = fmt::format("{}x{}x{}->{}x{}x{}", l.layer.shape.in_channels,
+                                          l.layer.shape.in_height, l.layer.shape.in_width, l.layer.out_shape().channels,
+                                          l.layer.out_shape().height, l.layer.out_shape().width);
     t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f} "
                      "{:>5.1f}% {:>5.1f}% {}{}\n",
-                     l.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
+                     l.layer.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
                      l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes,
-                     l.energy.total() / 1e6, 100 * l.zero_share,
-                     100 * l.saturated_share, l.bit_exact ? "yes" : "NO",
-                     l.calibrated ? fmt::format("  (calibrated: shift {} -> {})",
-                                                l.configured_shift, l.requant.shift)
+                     l.energy.total() / 1e6, 100 * l.stats.zero_share,
+                     100 * l.stats.saturated_share, l.bit_exact ? "yes" : "NO",
+                     l.stats.calibrated ? fmt::format("  (calibrated: shift {} -> {})",
+                                                l.stats.configured_shift, l.layer.requant.shift)
                                   : "");
   }
   t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f}\n",
@@ -224,5 +228,77 @@ std::string LayerTable(const RunResult& run) {
   return t;
 }
 
+
+std::string SummaryText(const RunResult& run, const std::string& out_dir, bool html,
+                        const std::string& trace_note) {
+  std::string t;
+  const HwConfig& hw = run.hw;
+  t += fmt::format("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
+             hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
+  t += LayerTable(run);
+  t += EnergyTableText(run);
+  for (const auto& l : run.layers) {
+    if (l.stats.calibrated) {
+      t += fmt::format("note: {} calibrated: with the configured shift {} most synthetic outputs were "
+                 "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
+                 "largest accumulator\n", l.layer.name, l.stats.configured_shift,
+                 l.layer.requant.shift);
+    }
+  }
+  if (run.timed) {
+    t += fmt::format("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
+                     "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
+                     hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
+                     100 * run.utilization);
+    t += fmt::format("simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
+                     "preparation {:.2f} s\n", run.wall_seconds,
+                     run.cycles / run.wall_seconds / 1e6, run.device, run.prepare_seconds);
+  } else {
+    t += fmt::format("cycles: not measured (the {} device runs no clock; cycle and stall "
+                     "counters read 0); roofline sum {:.0f}\n", run.device, run.roofline_cycles);
+    t += fmt::format("simulation {:.2f} s wall on the {} device, preparation {:.2f} s\n",
+                     run.wall_seconds, run.device, run.prepare_seconds);
+  }
+  t += fmt::format("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
+             "MACs in FP32 ({:.3f} uJ)\n",
+             run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
+             100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
+             run.energy.fp32_equivalent / 1e6);
+  t += fmt::format("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
+             out_dir, html ? fmt::format(", {}/report.html", out_dir) : "");
+  if (!trace_note.empty()) t += fmt::format("{}\n", trace_note);
+  if (run.dataset_images > 0) {
+    t += fmt::format("dataset: {} images, {} bit-exact against the golden model{}; predictions in "
+               "{}/predictions.csv\n", run.dataset_images, run.dataset_exact_images,
+               run.dataset_labelled
+                   ? fmt::format(", top-1 {:.2f}% ({} of {})",
+                                 100.0 * run.dataset_correct / run.dataset_images,
+                                 run.dataset_correct, run.dataset_images)
+                   : "", out_dir);
+  }
+  return t;
+}
+
+void AddReportFiles(const RunResult& run, const std::string& predictions_csv, bool html,
+                    OutputDir* out) {
+  out->Add("report.json", ReportJson(run));
+  out->Add("cycles.csv", CyclesCsv(run));
+  out->Add("energy.csv", EnergyCsv(run));
+  if (!predictions_csv.empty()) out->Add("predictions.csv", predictions_csv);
+  if (html) out->Add("report.html", ReportHtml(run));
+  std::string decisions;
+  for (const auto& l : run.layers) decisions += fmt::format("{}: {}\n", l.layer.name, l.tiling);
+  out->Add("decisions.txt", decisions);
+}
+
+void AddLayerOutputs(const RunResult& run, const std::vector<std::vector<uint8_t>>& outputs,
+                     OutputDir* out) {
+  for (size_t i = 0; i < run.layers.size() && i < outputs.size(); ++i) {
+    const Layer& layer = run.layers[i].layer;
+    const TensorShape s = layer.out_shape();
+    out->Add(layer.name + ".npy", EncodeNpy("u1", {s.channels, s.height, s.width},
+                                           outputs[i].data(), outputs[i].size()));
+  }
+}
 
 }  // namespace sasim

@@ -9,21 +9,18 @@
 
 #include "contract/hw_config.h"
 #include "contract/layer.h"
+#include "host/net/prepare.h"
+#include "host/report/output_dir.h"
 #include "host/energy/energy.h"
 #include "contract/counters.h"
 
 namespace sasim {
 
+// One layer's results: the layer record itself (contract/layer.h), what preparation found, and
+// what the hardware measured.
 struct LayerResult {
-  std::string name;
-  std::string type;              // conv2d or linear
-  std::string ops;               // conv2d+relu+maxpool, ...
-  ConvShape shape;
-  int out_c = 0, out_h = 0, out_w = 0;
-  RequantParams requant;
-  bool pool = false;
-  bool calibrated = false;
-  int configured_shift = 0;
+  Layer layer;
+  LayerStats stats;
   int64_t macs = 0;
   uint64_t cycles = 0;
   double compute_bound = 0;      // MACs / PEs
@@ -34,8 +31,6 @@ struct LayerResult {
   uint64_t dram_read_bytes = 0;
   uint64_t dram_write_bytes = 0;
   uint64_t min_dram_bytes = 0;
-  double zero_share = 0;
-  double saturated_share = 0;
   bool bit_exact = false;
   std::string mismatch;          // first mismatch: index, expected, got
   std::string tiling;            // the compiler's decision
@@ -45,6 +40,8 @@ struct LayerResult {
 
 struct RunResult {
   std::string net;
+  std::string device = "platform";  // what ran it (sim/device.h)
+  bool timed = true;             // cycle and stall counters measured (false: they read 0)
   std::string net_path;
   std::string input;             // where the input image came from
   HwConfig hw;
@@ -80,6 +77,18 @@ std::string CyclesCsv(const RunResult& run);
 std::string EnergyCsv(const RunResult& run);
 std::string EnergyTableText(const RunResult& run);
 std::string LayerTable(const RunResult& run);
+
+// What sim_run prints after a run: the tables, notes, totals, where the reports are.
+std::string SummaryText(const RunResult& run, const std::string& out_dir, bool html,
+                        const std::string& trace_note);
+
+// The report set of a run (report.json, cycles.csv, energy.csv, decisions.txt, report.html
+// when `html`, predictions.csv for a dataset), added to a report directory.
+void AddReportFiles(const RunResult& run, const std::string& predictions_csv, bool html,
+                    OutputDir* out);
+// Every layer's hardware output as <layer>.npy (uint8, C x H x W).
+void AddLayerOutputs(const RunResult& run, const std::vector<std::vector<uint8_t>>& outputs,
+                     OutputDir* out);
 
 }  // namespace sasim
 

@@ -72,59 +72,50 @@ std::vector<uint8_t> ReadTensor(Hal& hal, uint32_t addr, int channels, int heigh
   return UnpackC16(c16, channels, height, width);
 }
 
-LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& p, const std::vector<uint8_t>& input) {
-  const ConvShape& s = p.layer.shape;
-  const auto cmd = compiler::CommandBytes(p.commands);
-  hal.DramWrite(p.cmd_addr, cmd.data(), cmd.size());
-  hal.DramWrite(p.place.weight_addr, p.lowered.weight_image.data(),
-                p.lowered.weight_image.size());
-  WriteTensor(hal, p.place.input_addr, input, s.in_channels, s.in_height, s.in_width);
+void LoadProgram(Hal& hal, const Program& program) {
+  const auto cmd = isa::CommandBytes(program.commands);
+  hal.DramWrite(program.cmd_addr, cmd.data(), cmd.size());
+  for (const auto& segment : program.segments) {
+    hal.DramWrite(segment.addr, segment.bytes.data(), segment.bytes.size());
+  }
+}
 
+void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw) {
+  const TensorShape& t = program.input;
+  if (chw.size() != static_cast<size_t>(t.elements())) {
+    throw SimulationError(fmt::format("input has {} elements, the program takes {}x{}x{}",
+                                      chw.size(), t.channels, t.height, t.width));
+  }
+  WriteTensor(hal, program.input_addr, chw, t.channels, t.height, t.width);
+}
+
+std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer) {
+  const ProgramLayer& l = program.layers.at(layer);
+  return ReadTensor(hal, l.output_addr, l.output.channels, l.output.height, l.output.width);
+}
+
+std::vector<Counters> ReadLayerCounters(Hal& hal, const Program& program) {
+  std::vector<Counters> deltas;
+  Counters previous{};
+  for (const auto& layer : program.layers) {
+    if (layer.snapshot_addr == 0) {
+      throw SimulationError(fmt::format("layer '{}' has no counter snapshot", layer.name));
+    }
+    Counters now{};
+    hal.DramRead(layer.snapshot_addr, reinterpret_cast<uint8_t*>(now.data()), sizeof(Counters));
+    deltas.push_back(Delta(now, previous));
+    previous = now;
+  }
+  return deltas;
+}
+
+LayerRun RunLayer(Hal& hal, const Program& program, const std::vector<uint8_t>& input) {
+  LoadProgram(hal, program);
+  WriteInput(hal, program, input);
   LayerRun run;
-  run.counters = RunCommands(hal, p.cmd_addr);
-  run.output = ReadTensor(hal, p.place.output_addr, compiler::OutChannels(p.layer),
-                          compiler::OutHeight(p.layer), compiler::OutWidth(p.layer));
+  run.counters = RunCommands(hal, program.cmd_addr);
+  run.output = ReadLayerOutput(hal, program, program.layers.size() - 1);
   return run;
-}
-
-LayerRun QConv2d(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                 const std::vector<int32_t>& bias, const RequantParams& requant, bool pool,
-                 uint32_t base_addr) {
-  compiler::ConvLayer layer;
-  layer.name = "qconv2d";
-  layer.shape = shape;
-  layer.requant = requant;
-  layer.pool = pool;
-  layer.weights = weights;
-  layer.bias = bias;
-  return RunLayer(hal, compiler::CompileLayer(layer, hw, base_addr), input);
-}
-
-LayerRun QConv2dRelu(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                     const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, shape, input, weights, bias, {true, shift, rounding}, false);
-}
-
-LayerRun QConv2dReluMaxpool(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                            const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                            const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, shape, input, weights, bias, {true, shift, rounding}, true);
-}
-
-LayerRun QLinear(Hal& hal, const HwConfig& hw, int in_features, int out_features,
-                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                 const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
-                 weights, bias, {false, shift, rounding}, false);
-}
-
-LayerRun QLinearRelu(Hal& hal, const HwConfig& hw, int in_features, int out_features,
-                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                     const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
-                 weights, bias, {true, shift, rounding}, false);
 }
 
 }  // namespace sasim

@@ -9,10 +9,11 @@
 #include <functional>
 #include <vector>
 
-#include "compiler/layer_compiler.h"
 #include "contract/counters.h"
 #include "contract/hw_config.h"
 #include "contract/isa.h"
+#include "contract/layer.h"
+#include "contract/program.h"
 #include "host/runtime/hal.h"
 
 namespace sasim {
@@ -28,10 +29,18 @@ void WriteTensor(Hal& hal, uint32_t addr, const std::vector<uint8_t>& chw, int c
                  int height, int width);
 std::vector<uint8_t> ReadTensor(Hal& hal, uint32_t addr, int channels, int height, int width);
 
-// Writes the program's command stream, weights and input, runs it, returns output + counters.
+// Program loading: the command stream and every weight image into DRAM.
+void LoadProgram(Hal& hal, const Program& program);
+// The network input into DRAM, and layer i's output tensor back.
+void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw);
+std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer);
+// Each layer's own counters: the difference between its snapshot and the previous layer's.
+// The program must snapshot every layer (compiler::CompileOptions::snapshot_per_layer).
+std::vector<Counters> ReadLayerCounters(Hal& hal, const Program& program);
+
+// Loads a one-layer program, writes the input, runs it, returns output + final counters.
 // Throws SimulationError if the device reports an error.
-LayerRun RunLayer(Hal& hal, const compiler::LayerProgram& program,
-                  const std::vector<uint8_t>& input_chw);
+LayerRun RunLayer(Hal& hal, const Program& program, const std::vector<uint8_t>& input_chw);
 
 // Starts the command stream at cmd_addr and waits for its interrupt; returns the counters.
 // With `progress`, polls every `poll_cycles` and reports (command index, cycles so far).
@@ -40,24 +49,6 @@ Counters RunCommands(Hal& hal, uint32_t cmd_addr,
                      uint64_t poll_cycles = 100000);
 
 Counters ReadCounters(Hal& hal);
-
-// Course-style driver calls (compile for `hw` at `base_addr`, run, return output + counters).
-LayerRun QConv2d(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                 const std::vector<int32_t>& bias, const RequantParams& requant, bool pool,
-                 uint32_t base_addr = 0x1000);
-LayerRun QConv2dRelu(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                     const std::vector<int32_t>& bias, int shift, Rounding rounding);
-LayerRun QConv2dReluMaxpool(Hal& hal, const HwConfig& hw, const ConvShape& shape,
-                            const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                            const std::vector<int32_t>& bias, int shift, Rounding rounding);
-LayerRun QLinear(Hal& hal, const HwConfig& hw, int in_features, int out_features,
-                 const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                 const std::vector<int32_t>& bias, int shift, Rounding rounding);
-LayerRun QLinearRelu(Hal& hal, const HwConfig& hw, int in_features, int out_features,
-                     const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
-                     const std::vector<int32_t>& bias, int shift, Rounding rounding);
 
 }  // namespace sasim
 

@@ -17,6 +17,7 @@
 #include "contract/errors.h"
 #include "host/config/config_loader.h"
 #include "host/io/npy.h"
+#include "host/net/input.h"
 #include "host/net/prepare.h"
 
 namespace sasim::fuzz {
@@ -75,18 +76,18 @@ inline void RunEnergy(const std::string& path) {
 // .npy files or synthetic, the golden model) when the net is small enough to take milliseconds.
 inline void RunNet(const std::string& path) {
   try {
-    const compiler::NetSpec net = LoadNet(path);
-    const auto fused = compiler::Fuse(net);
+    const compiler::NetSpec spec = LoadNet(path);
+    Network net = NetworkOf(spec, compiler::Fuse(spec));
     double work = 0;  // in double: shapes can be made whose MAC count overflows int64
-    for (const auto& f : fused) {
-      const auto& s = f.shape;
+    for (const Layer& layer : net.layers) {
+      const ConvShape& s = layer.shape;
       work += double(s.in_channels) * s.kernel_h * s.kernel_w * s.out_channels *
               double(s.out_height()) * s.out_width();
       work += double(s.in_channels) * s.in_height * s.in_width;
     }
     if (work <= 2e6) {
-      PrepareNet(net, fused,
-                 SyntheticImage(net.input_channels, net.input_height, net.input_width, net.seed));
+      std::vector<uint8_t> input = SyntheticImage(net.input, spec.seed);
+      PrepareNet(spec, std::move(net), std::move(input));
     }
   } catch (const InputError&) {
   }

@@ -18,7 +18,7 @@ TEST(EnergyTest, CourseLinear128x10) {
   Counters counters{};
   Platform platform(hw);
   platform.Run([&](Hal& hal) {
-    const auto run = RunLayer(hal, compiler::CompileLayer(c.layer, hw, 0x1000), c.input);
+    const auto run = RunLayer(hal, compiler::CompileLayer(c.layer, c.params, hw).program, c.input);
     testcases::ExpectMatchesGolden(c, run);
     counters = run.counters;
   });

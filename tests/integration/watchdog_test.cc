@@ -24,7 +24,7 @@ void WriteBrokenStream(Hal& hal) {
                                      {isa::Buffer::kAct, 0x10000, 0, 0, 0, 4, 1}));
   cmds.push_back(isa::EncodeSync({2, 0}));
   cmds.push_back(isa::EncodeEnd());
-  const auto bytes = compiler::CommandBytes(cmds);
+  const auto bytes = isa::CommandBytes(cmds);
   hal.DramWrite(kCmdAddr, bytes.data(), bytes.size());
 }
 
@@ -72,7 +72,7 @@ TEST(WatchdogTest, IllegalOpcodeStopsWithAnError) {
   BareDevice device(hw);
   isa::CommandWords bad{};
   bad[0] = 0x3f;
-  const auto bytes = compiler::CommandBytes({bad});
+  const auto bytes = isa::CommandBytes({bad});
   device.DramWrite(kCmdAddr, bytes.data(), bytes.size());
   try {
     RunCommands(device, kCmdAddr);

@@ -156,16 +156,15 @@ TEST(WaveformTest, OutputPathInTheDumpIsTheGoldenOutput) {
     }
   }
   // The golden model's conv1 output (tiny: 20 channels, pooled to 6x6), as C16 words.
-  const compiler::NetSpec net = LoadNet(net_path);
-  const auto fused = compiler::Fuse(net);
-  const PreparedNet prepared =
-      PrepareNet(net, fused, SyntheticImage(net.input_channels, net.input_height,
-                                            net.input_width, net.seed));
-  const auto& conv1 = prepared.layers[0];
-  const int oh = conv1.fused.out_height(), ow = conv1.fused.out_width();
-  const auto golden_c16 = PackC16(conv1.golden, conv1.fused.out_channels(), oh, ow);
+  const compiler::NetSpec spec = LoadNet(net_path);
+  Network net = NetworkOf(spec, compiler::Fuse(spec));
+  const PreparedNet prepared = PrepareNet(spec, std::move(net), SyntheticImage(
+      {spec.input_channels, spec.input_height, spec.input_width}, spec.seed));
+  const TensorShape conv1 = prepared.net.layers[0].out_shape();
+  const int oh = conv1.height, ow = conv1.width;
+  const auto golden_c16 = PackC16(prepared.golden[0], conv1.channels, oh, ow);
   const int pixels = oh * ow;
-  const int tiles = ChannelBlocks(conv1.fused.out_channels());
+  const int tiles = ChannelBlocks(conv1.channels);
   ASSERT_EQ(static_cast<int>(write_times.size()), tiles * pixels);  // one band (12x12 fits)
   int index = 0;
   std::vector<int> order;
@@ -175,7 +174,7 @@ TEST(WaveformTest, OutputPathInTheDumpIsTheGoldenOutput) {
     const std::string word = ValueAt(data_changes, t);
     const int pixel = static_cast<int>(a % 1024);  // output slots start at 0 or a half
     ASSERT_LT(pixel, pixels);
-    for (int lane = 0; lane < 16 && 16 * tile + lane < conv1.fused.out_channels(); ++lane) {
+    for (int lane = 0; lane < 16 && 16 * tile + lane < conv1.channels; ++lane) {
       const uint8_t want = golden_c16[(static_cast<size_t>(tile) * pixels + pixel) * 16 + lane];
       ASSERT_EQ(Bits(word, 8 * lane, 8), want)
           << "write " << index << " (tile " << tile << ", pixel " << pixel << ", lane " << lane

@@ -19,6 +19,7 @@
 #include "contract/errors.h"
 #include "host/config/config_loader.h"
 #include "host/io/npy.h"
+#include "host/net/input.h"
 #include "host/net/prepare.h"
 
 namespace sasim {
@@ -131,10 +132,10 @@ int CheckBadInputs(const fs::path& dir, const std::string& prefix,
 
 // What sim_run does with a net before it simulates anything: load, fuse, prepare (weights).
 void LoadAndPrepareNet(const std::string& path) {
-  const compiler::NetSpec net = LoadNet(path);
-  const auto fused = compiler::Fuse(net);
-  PrepareNet(net, fused,
-             SyntheticImage(net.input_channels, net.input_height, net.input_width, net.seed));
+  const compiler::NetSpec spec = LoadNet(path);
+  Network net = NetworkOf(spec, compiler::Fuse(spec));
+  std::vector<uint8_t> input = SyntheticImage(net.input, spec.seed);
+  PrepareNet(spec, std::move(net), std::move(input));
 }
 
 TEST(ConfigTest, EveryBadNetInputFailsWithItsMessage) {
@@ -173,8 +174,9 @@ TEST(ConfigTest, EveryBadInputTensorFailsWithItsMessage) {
       expected.replace(at, 6, path.string());
     }
     const compiler::NetSpec spec = LoadNet((kSource / net).string());
+    const Network network = NetworkOf(spec, compiler::Fuse(spec));
     try {
-      LoadInputImage(path.string(), index, spec);
+      LoadInputImage(path.string(), index, network.input_format());
       ADD_FAILURE() << "loaded without error";
     } catch (const InputError& e) {
       EXPECT_EQ(std::string(e.what()), expected);

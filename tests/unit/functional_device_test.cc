@@ -1,5 +1,5 @@
-// Single layers through the compiler and the functional device, bit-exact against the golden
-// model, with the counters checked against their closed forms.
+// The course-style driver calls on the functional device, bit-exact against the golden model.
+// (The shared layer cases run on every device in tests/integration/layer_cases_test.cc.)
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -9,25 +9,11 @@
 
 #include "host/device/functional_device.h"
 #include "host/golden/golden.h"
-#include "host/runtime/runtime.h"
+#include "host/driver/course_calls.h"
 #include "tests/layer_cases.h"
 
 namespace sasim {
 namespace {
-
-TEST(FunctionalDeviceTest, LayerCasesMatchGolden) {
-  for (const auto& hw : {testcases::DefaultHw(), testcases::SmallHw()}) {
-    FunctionalDevice device(hw);
-    for (const auto& c : testcases::LayerCases()) {
-      SCOPED_TRACE(c.layer.name + " on " + hw.name);
-      const auto program = compiler::CompileLayer(c.layer, hw, 0x1000);
-      const auto run = RunLayer(device, program, c.input);
-      testcases::ExpectMatchesGolden(c, run);
-      testcases::ExpectClosedFormCounters(c, program, run.counters, /*timed=*/false);
-      if (HasFailure()) return;
-    }
-  }
-}
 
 TEST(FunctionalDeviceTest, CourseStyleCalls) {
   FunctionalDevice device(testcases::DefaultHw());

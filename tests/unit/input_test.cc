@@ -12,11 +12,9 @@ namespace sasim {
 namespace {
 
 TEST(InputTest, FloatNpyIsQuantizedWithTheInputScale) {
-  compiler::NetSpec net;
-  net.name = "n";
-  net.input_channels = 1;
-  net.input_height = 2;
-  net.input_width = 3;
+  InputFormat net;
+  net.net_name = "n";
+  net.shape = {1, 2, 3};
   net.input_exp = 2;  // s_x = 1/4: code = round(x * 4) + 128, ties to even
   const std::vector<float> real = {0.0f, 0.125f, 0.375f, -1.0f, 100.0f, -100.0f};
   const auto path = (std::filesystem::temp_directory_path() / "input_test.npy").string();

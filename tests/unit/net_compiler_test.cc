@@ -44,10 +44,10 @@ TEST(FuseTest, FusesReluAndPoolAndTurnsFlattenedLinearIntoAConv) {
   ASSERT_EQ(fused.size(), 2u);
   EXPECT_EQ(fused[0].ops, "conv2d+relu+maxpool");
   EXPECT_TRUE(fused[0].requant.relu);
-  EXPECT_TRUE(fused[0].pool);
-  EXPECT_EQ(fused[0].out_height(), 4);
+  EXPECT_TRUE(fused[0].pool.enabled);
+  EXPECT_EQ(fused[0].out_shape().height, 4);
   // fc2 on the flattened 20x4x4 tensor: a 4x4 kernel over 20 channels, output 1x1.
-  EXPECT_EQ(fused[1].type, "linear");
+  EXPECT_EQ(fused[1].kind, LayerKind::kLinear);
   EXPECT_EQ(fused[1].shape.in_channels, 20);
   EXPECT_EQ(fused[1].shape.kernel_h, 4);
   EXPECT_EQ(fused[1].shape.kernel_w, 4);
@@ -73,46 +73,42 @@ TEST(FuseTest, RefusesWhatTheHardwareCannotFuse) {
 
 TEST(CompileNetTest, ChainsActivationsInDramAndSnapshotsEveryLayer) {
   const HwConfig hw = testcases::DefaultHw();
-  std::vector<ConvLayer> layers;
-  for (const auto& f : Fuse(SmallNet())) {
-    ConvLayer l;
-    l.name = f.name;
-    l.shape = f.shape;
-    l.requant = f.requant;
-    l.pool = f.pool;
-    l.weights.assign(f.shape.reduction() * f.shape.out_channels, 1);
-    l.bias.assign(f.shape.out_channels, 0);
-    layers.push_back(l);
+  const std::vector<sasim::Layer> layers = Fuse(SmallNet());
+  std::vector<LayerWeights> weights;
+  for (const auto& f : layers) {
+    weights.push_back({std::vector<int8_t>(f.weight_count(), 1),
+                       std::vector<int32_t>(f.shape.out_channels, 0)});
   }
-  const NetProgram p = CompileNet(layers, hw);
+  const CompiledNet net = CompileNet(layers, weights, hw);
+  const Program& p = net.program;
   ASSERT_EQ(p.layers.size(), 2u);
-  EXPECT_EQ(p.layers[0].place.input_addr, p.input_addr);
-  EXPECT_EQ(p.layers[1].place.input_addr, p.layers[0].place.output_addr);
+  EXPECT_EQ(net.plans[0].place.input_addr, p.input_addr);
+  EXPECT_EQ(net.plans[1].place.input_addr, net.plans[0].place.output_addr);
   // Regions do not overlap: commands < snapshots < weights < activations.
   EXPECT_GE(p.layers[0].snapshot_addr, p.cmd_addr + p.commands.size() * isa::kCommandBytes);
-  EXPECT_GE(p.layers[0].place.weight_addr, p.layers[1].snapshot_addr + isa::kSnapshotBytes);
-  EXPECT_GE(p.input_addr, p.layers[1].place.weight_addr + p.layers[1].lowered.weight_image.size());
-  EXPECT_GE(p.layers[1].place.input_addr, p.input_addr + C16Bytes(3, 8, 8));
+  EXPECT_GE(net.plans[0].place.weight_addr, p.layers[1].snapshot_addr + isa::kSnapshotBytes);
+  EXPECT_GE(p.input_addr, net.plans[1].place.weight_addr + p.segments[1].bytes.size());
+  EXPECT_GE(net.plans[1].place.input_addr, p.input_addr + C16Bytes(3, 8, 8));
   int snapshots = 0;
   for (const auto& cmd : p.commands) snapshots += isa::DecodeOpcode(cmd) == isa::Opcode::kSnapshot;
   EXPECT_EQ(snapshots, 2);
   EXPECT_EQ(isa::DecodeOpcode(p.commands.back()), isa::Opcode::kEnd);
   EXPECT_EQ(p.layers[1].first_command, p.layers[0].first_command +
-                                           static_cast<size_t>(p.layers[0].stats.loads +
-                                                               p.layers[0].stats.stores +
-                                                               p.layers[0].stats.computes +
-                                                               p.layers[0].stats.syncs) + 2);
+                                           static_cast<size_t>(net.plans[0].stats.loads +
+                                                               net.plans[0].stats.stores +
+                                                               net.plans[0].stats.computes +
+                                                               net.plans[0].stats.syncs) + 2);
 }
 
 TEST(CompileNetTest, RefusesANetThatDoesNotFitTheDram) {
   HwConfig hw = testcases::DefaultHw();
   hw.dram_mib = 1;
-  ConvLayer big;
+  sasim::Layer big;
   big.name = "big";
   big.shape = ConvShape{512, 1, 1, 4096, 1, 1, 1, 0};
-  big.weights.assign(512 * 4096, 1);
-  big.bias.assign(4096, 0);
-  EXPECT_THROW(CompileNet({big}, hw), CompileError);
+  EXPECT_THROW(CompileNet({big}, {{std::vector<int8_t>(512 * 4096, 1),
+                                   std::vector<int32_t>(4096, 0)}}, hw),
+               CompileError);
 }
 
 }  // namespace

@@ -1,0 +1,77 @@
+// A network run as a library: everything sim_run does between parsing its options and writing
+// its files. PrepareRun checks every input and builds the program (nothing is simulated or
+// written); RunNetwork runs it on a device (sim/device.h) and checks every layer's output
+// against the golden model. Tests call these in-process; sim_run is their command line.
+#ifndef SASIM_SIM_RUN_NETWORK_H_
+#define SASIM_SIM_RUN_NETWORK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/net_compiler.h"
+#include "contract/hw_config.h"
+#include "host/energy/energy.h"
+#include "host/net/input.h"
+#include "host/net/prepare.h"
+#include "host/report/report.h"
+#include "sim/device.h"
+#include "sim/trace.h"
+
+namespace sasim {
+
+struct RunRequest {
+  std::string net_path;
+  std::string hw_path;             // empty: configs/hw/default.yaml of the source tree
+  std::string energy = "horowitz45";  // a table name in configs/energy/, or a file
+  std::optional<uint32_t> seed;    // synthetic weights and input (default: the net's)
+  std::string input_path;          // empty: a synthetic image
+  int index = 0;                   // record of a CIFAR-10 batch
+  std::string dataset;             // many images through one program
+  std::string labels;
+  int limit = 0;
+  std::string inject_fault;        // layer whose first weight is corrupted in DRAM
+  TraceOptions trace;
+  bool progress = false;           // progress lines on stderr
+};
+
+// Everything checked and built before a device runs.
+struct PreparedRun {
+  RunRequest request;
+  HwConfig hw;
+  std::string hw_path;
+  EnergyTable energy_table;
+  compiler::NetSpec spec;
+  PreparedNet prepared;            // layers, weights, golden outputs of image 0
+  compiler::CompiledNet compiled;
+  std::vector<std::vector<uint8_t>> more_images;  // dataset images 1..
+  std::vector<int> labels;         // dataset labels (empty when unknown)
+  std::string input_desc;
+  TracePlan trace;
+  double prepare_seconds = 0;
+};
+
+// Loads and checks the configs, the net, its weights and inputs; plans and compiles the
+// program. Refuses (InputError / CompileError) before any weight is made when a layer cannot
+// run, the network does not fit the DRAM, or it is too large to simulate in reasonable time.
+PreparedRun PrepareRun(const RunRequest& request);
+
+struct NetworkRun {
+  RunResult result;                              // per layer and totals, for the reports
+  std::vector<std::vector<uint8_t>> outputs;     // image 0: every layer's hardware output
+  std::string predictions_csv;                   // dataset runs
+};
+
+// Runs the prepared program on `device`. `trace`, when given, is the waveform window to dump.
+// Throws SimulationError when the device fails (watchdog, error status).
+NetworkRun RunNetwork(const PreparedRun& run, Device& device,
+                      const TraceRequest* trace = nullptr);
+
+// The default hw config and the energy table of a name ("horowitz45") or a path.
+std::string DefaultHwPath();
+std::string EnergyTablePath(const std::string& name_or_path);
+
+}  // namespace sasim
+
+#endif  // SASIM_SIM_RUN_NETWORK_H_

@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""The exporter checks itself: tools/export_torch.py walks the modules, not the forward pass, so
+export() runs the exported net with an integer reference of the sasim contract and compares it
+with PyTorch's quantized model before writing anything. Models whose forward pass does what the
+exporter cannot see (the CIFAR tutorial's LeNet with F.relu, torch.flatten and one pool module
+used twice; a residual block joined by FloatFunctional.add_relu; one module under two names;
+unknown modules with parameters) must be refused with the layer or module named and nothing
+written; the nn.Sequential nets (LeNet-5, the course VGG-8 with BN, unfused ReLUs, an MLP) must
+pass the check, quickly. Needs no sim_run.
+Usage: export_check_test.py SOURCE_DIR"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.ao.quantization as tq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(sys.argv[1], "tools"))
+sys.path.insert(0, HERE)
+import export_torch  # noqa: E402
+import tutorial_models  # noqa: E402
+
+failures = 0
+
+
+def expect(ok, message):
+    global failures
+    print(("ok: " if ok else "FAIL: ") + message)
+    failures += 0 if ok else 1
+
+
+class Net(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.body = body
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.body(self.quant(x)))
+
+
+class Scaled(nn.Module):
+    """An unknown module with a parameter of its own besides a known child."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class ReluAtEnd(Net):
+    """A functional F.relu after the last layer: only the final output can show it."""
+
+    def forward(self, x):
+        return self.dequant(torch.nn.functional.relu(self.body(self.quant(x))))
+
+
+def vgg8():
+    """The course VGG-8 (configs/vgg8.yaml): conv-BN-ReLU, BN folded at quantization."""
+    c = [64, 192, 384, 256, 256]
+
+    def block(i, o):
+        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+
+    body = nn.Sequential(
+        *block(3, c[0]), nn.MaxPool2d(2, 2), *block(c[0], c[1]), nn.MaxPool2d(2, 2),
+        *block(c[1], c[2]), *block(c[2], c[3]), *block(c[3], c[4]), nn.MaxPool2d(2, 2),
+        nn.Flatten(), nn.Linear(c[4] * 16, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+        nn.Linear(128, 10))
+    for m in body:  # BN statistics of a trained net, so that the activations are not all 0
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_var.fill_(4.0)
+    fuse = [[f"body.{i}", f"body.{i + 1}", f"body.{i + 2}"] for i in (0, 4, 8, 11, 14)]
+    return body, fuse + [["body.19", "body.20"], ["body.21", "body.22"]]
+
+
+def accepted_models():
+    """(name, input shape, model, fuse groups): nets the exporter exports correctly."""
+    yield "lenet5", (3, 32, 32), Net(nn.Sequential(
+        nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+        nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),
+        nn.ReLU(), nn.Linear(84, 10))), \
+        [["body.0", "body.1"], ["body.3", "body.4"], ["body.7", "body.8"], ["body.9", "body.10"]]
+    body, fuse = vgg8()
+    yield "vgg8", (3, 32, 32), Net(body), fuse
+    # ReLUs left as modules of their own (not fused): quantized ReLU on the conv's output codes.
+    yield "unfused_relu", (2, 8, 8), Net(nn.Sequential(
+        nn.Conv2d(2, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(8, 8, 3),
+        nn.ReLU(), nn.Flatten(), nn.Linear(8 * 2 * 2, 6))), None
+    yield "mlp", (1, 8, 8), Net(nn.Sequential(
+        nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Dropout(), nn.Linear(32, 10))), \
+        [["body.1", "body.2"]]
+
+
+def refused(qmodel, shape, tmp, what, must_contain, **kwargs):
+    """Exports into tmp/out (must not appear) and into an existing dir (must stay as it was);
+    the ExportError must contain every string of must_contain."""
+    out, existing = os.path.join(tmp, "out"), os.path.join(tmp, "existing")
+    os.makedirs(existing, exist_ok=True)
+    with open(os.path.join(existing, "keep.txt"), "w") as f:
+        f.write("untouched")
+    messages = []
+    for d in (out, existing):
+        try:
+            export_torch.export(qmodel, shape, d, "net", **kwargs)
+            messages.append(None)
+        except export_torch.ExportError as e:
+            messages.append(str(e))
+    if None in messages:
+        expect(False, f"{what}: export accepted")
+        return
+    missing = [s for s in must_contain if s not in messages[0]]
+    expect(not missing, f"{what}: refused: {messages[0]}" + (f" (message lacks {missing})"
+                                                           if missing else ""))
+    expect(not os.path.exists(out), f"{what}: output dir not created")
+    expect(sorted(os.listdir(existing)) == ["keep.txt"] and sorted(os.listdir(tmp)) == [
+        "existing"], f"{what}: nothing written into an existing output dir or next to it")
+
+
+def main():
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The CIFAR tutorial's LeNet: F.relu, torch.flatten, one self.pool used twice.
+        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("shared"),
+                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
+        refused(q, (3, 32, 32), os.path.join(tmp, "a"), "tutorial LeNet (shared pool)",
+                ["pool", "called 2 times", "give each use its own module"])
+        # With its own second pool, only the functional F.relu and torch.flatten remain: the
+        # numeric check finds the first layer whose output differs (the pool after conv1's
+        # F.relu) and says why.
+        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("separate"),
+                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
+        refused(q, (3, 32, 32), os.path.join(tmp, "b"), "tutorial LeNet (own pools, F.relu)",
+                ["layer pool (maxpool, module pool)", "PyTorch", "exported net", "F.relu",
+                 "not modules"])
+        # Same, checked on random inputs (no calibration images kept): says so.
+        del q.sasim_check_inputs
+        refused(q, (3, 32, 32), os.path.join(tmp, "b2"), "tutorial LeNet, random inputs",
+                ["layer pool (maxpool, module pool)", "on random input"])
+        # The same pool instance registered under two names.
+        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("aliased"),
+                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
+        refused(q, (3, 32, 32), os.path.join(tmp, "c"), "tutorial LeNet (pool aliased)",
+                ["pool", "2 names", "pool2"])
+        # A residual block joined by FloatFunctional.add_relu (QFunctional after convert).
+        q = export_torch.quantize_pow2(tutorial_models.ResidualNet(),
+                                       [torch.randn(4, 4, 6, 6) for _ in range(2)],
+                                       fuse=tutorial_models.ResidualNet.FUSE)
+        refused(q, (4, 6, 6), os.path.join(tmp, "d"), "residual add_relu",
+                ["skip_add", "QFunctional", "element-wise"])
+        # The float model's FloatFunctional is refused the same way.
+        refused(tutorial_models.ResidualNet(), (4, 6, 6), os.path.join(tmp, "d2"),
+                "float model with FloatFunctional", ["skip_add", "FloatFunctional"])
+        # An operation after the last module: the final output differs, and is named.
+        q = export_torch.quantize_pow2(ReluAtEnd(nn.Sequential(nn.Flatten(), nn.Linear(12, 6))),
+                                       [torch.randn(4, 3, 2, 2)])
+        refused(q, (3, 2, 2), os.path.join(tmp, "f"), "F.relu after the last layer",
+                ["the final output", "PyTorch", "exported net", "not modules"])
+        # An unknown module with a parameter of its own.
+        q = export_torch.quantize_pow2(Net(Scaled()), [torch.randn(4, 3, 6, 6)])
+        refused(q, (3, 6, 6), os.path.join(tmp, "e"), "unknown module with a parameter",
+                ["body", "Scaled", "parameters"])
+
+        # The nets the exporter handles: no false refusal, a check that is not vacuous (a
+        # wrong shift in the first layer is refused, naming it), and fast.
+        for name, shape, model, fuse in accepted_models():
+            calib = [torch.randn(4, *shape) * 1.5 for _ in range(2)]
+            q = export_torch.quantize_pow2(model, calib, fuse=fuse)
+            out = os.path.join(tmp, name)
+            try:
+                start = time.time()
+                net = export_torch.export(q, shape, out, name)
+                seconds = time.time() - start
+                header = open(net).read().splitlines()[1]
+                expect("4 calibration inputs: every layer and the output identical" in header
+                       and seconds < 3.0, f"{name}: exported, {seconds:.2f} s, '{header}'")
+            except export_torch.ExportError as e:
+                expect(False, f"{name}: refused: {e}")
+                continue
+            layers, tensors = export_torch._build(q)
+            first = next(l for l in layers if l["type"] in ("conv2d", "linear"))
+            first["shift"] += 1
+            try:
+                export_torch.check_export(q, shape, layers, tensors)
+                expect(False, f"{name}: a wrong shift in {first['name']} passed the check")
+            except export_torch.ExportError as e:
+                expect(f"layer {first['name']}" in str(e),
+                       f"{name}: a wrong shift is refused: {str(e)[:110]}...")
+            # The reference's final output is not nearly constant (the check checks something).
+            x, _, _ = export_torch._check_inputs(q, shape, None)
+            codes = torch.quantize_per_tensor(x, 2.0 ** -export_torch.pow2_first(q), 128,
+                                              torch.quint8).int_repr().numpy()
+            *_, (_, _, final) = export_torch.reference_run(*export_torch._build(q), codes)
+            expect(len(np.unique(final)) >= 4, f"{name}: {len(np.unique(final))} distinct "
+                                               "output codes")
+
+        # Into an existing directory: the export's files are replaced, others stay.
+        existing = os.path.join(tmp, "existing_ok")
+        os.makedirs(existing)
+        open(os.path.join(existing, "keep.txt"), "w").close()
+        q = export_torch.quantize_pow2(Net(nn.Sequential(nn.Conv2d(3, 4, 3))),
+                                       [torch.randn(4, 3, 6, 6)])
+        export_torch.export(q, (3, 6, 6), existing, "n")
+        export_torch.export(q, (3, 6, 6), existing, "n")
+        expect(sorted(os.listdir(existing)) == ["keep.txt", "n.yaml", "weights"] and
+               not [f for f in os.listdir(tmp) if f.endswith(".tmp")],
+               "export into an existing directory: files replaced, others kept, no temp left")
+
+        # The command line refuses too (exit code 2, the reason on stderr, no output dir).
+        out = os.path.join(tmp, "cli_out")
+        cli = subprocess.run(["/usr/bin/python3", os.path.join(sys.argv[1], "tools",
+                                                               "export_torch.py"),
+                              "tutorial_models:quantized_tutorial", "--input-shape", "3,32,32",
+                              "--out", out], capture_output=True, text=True, cwd=HERE)
+        expect(cli.returncode == 2 and "pool: called 2 times" in cli.stderr and
+               not os.path.exists(out), f"command line refuses: {cli.stderr.strip()}")
+        cli = subprocess.run(["/usr/bin/python3", os.path.join(sys.argv[1], "tools",
+                                                               "export_torch.py"),
+                              "cli_model:quantized", "--input-shape", "3,8,8", "--out", out],
+                             capture_output=True, text=True, cwd=HERE)
+        expect(cli.returncode == 0 and "checked against PyTorch" in cli.stderr and
+               os.path.exists(os.path.join(out, "exported.yaml")),
+               f"command line exports and says what it checked: {cli.stderr.strip()}")
+    print("FAILED" if failures else "PASSED")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
