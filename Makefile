@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 180
 FUZZ_TARGETS = hw energy net npy
 # clang's UBSan checks more (e.g. float-to-int overflow); g++ works too.
-ASAN_CXX ?= $(shell command -v clang++ || echo c++)
+ASAN_CXX ?= $(if $(shell command -v clang++),clang++,c++)
 
 .PHONY: all deps build run test bench lint clean asan fuzz
 
