@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
 
   const uint64_t cycles = Get(platform_run.counters, isa::Counter::kCycles);
   const double macs = static_cast<double>(layer.layer.shape.macs());
-  const double min_bytes = static_cast<double>(
-      program.segments.at(0).bytes.size() +
-      C16Bytes(layer.layer.shape.in_channels, layer.layer.shape.in_height,
-               layer.layer.shape.in_width) +
-      C16Bytes(layer.layer.shape.out_channels, layer.layer.shape.out_height(),
-               layer.layer.shape.out_width()));
+  const double min_bytes =
+      static_cast<double>(program.segments.at(0).bytes.size() +
+                          C16Bytes(layer.layer.shape.in_channels, layer.layer.shape.in_height,
+                                   layer.layer.shape.in_width) +
+                          C16Bytes(layer.layer.shape.out_channels, layer.layer.shape.out_height(),
+                                   layer.layer.shape.out_width()));
   const double compute_bound = macs / hw.pes();
   const double memory_bound = min_bytes / hw.dram_bytes_per_cycle;
   const double roofline = std::max(compute_bound, memory_bound);

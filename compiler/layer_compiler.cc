@@ -35,8 +35,8 @@ void CheckLayer(const Layer& layer) {
         fmt::format("input {}x{} larger than {}", s.in_height, s.in_width, limits::kMaxSpatial));
   Check(s.kernel_h >= 1 && s.kernel_h <= limits::kMaxKernel && s.kernel_w >= 1 &&
             s.kernel_w <= limits::kMaxKernel,
-        layer, fmt::format("kernel {}x{} outside 1..{}", s.kernel_h, s.kernel_w,
-                           limits::kMaxKernel));
+        layer,
+        fmt::format("kernel {}x{} outside 1..{}", s.kernel_h, s.kernel_w, limits::kMaxKernel));
   Check(s.stride >= 1 && s.stride <= limits::kMaxStride, layer,
         fmt::format("stride {} outside 1..{}", s.stride, limits::kMaxStride));
   Check(s.padding >= 0 && s.padding < s.kernel_h && s.padding < s.kernel_w, layer,

@@ -30,15 +30,18 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     // Today a layer reads exactly the previous layer's output (or the network input).
     const int expected = static_cast<int>(i) - 1;
     if (layer.inputs.size() != 1 || layer.inputs[0] != (i == 0 ? kNetworkInput : expected)) {
-      throw CompileError(fmt::format("layer '{}': only a chain of layers is supported, each "
-                                     "reading the previous one", layer.name));
+      throw CompileError(
+          fmt::format("layer '{}': only a chain of layers is supported, each "
+                      "reading the previous one",
+                      layer.name));
     }
     if (i > 0 && layer.in_shape() != layers[i - 1].out_shape()) {
       const TensorShape in = layer.in_shape(), prev = layers[i - 1].out_shape();
-      throw CompileError(fmt::format("layer '{}': input {}x{}x{} does not match the output "
-                                     "{}x{}x{} of '{}'", layer.name, in.channels, in.height,
-                                     in.width, prev.channels, prev.height, prev.width,
-                                     layers[i - 1].name));
+      throw CompileError(
+          fmt::format("layer '{}': input {}x{}x{} does not match the output "
+                      "{}x{}x{} of '{}'",
+                      layer.name, in.channels, in.height, in.width, prev.channels, prev.height,
+                      prev.width, layers[i - 1].name));
     }
     LayerPlan plan;
     plan.tiling = ChooseTiling(layer, hw);
@@ -114,8 +117,7 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
 CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<LayerWeights>& weights,
                        const HwConfig& hw, const CompileOptions& options) {
   if (weights.size() != layers.size()) {
-    throw CompileError(fmt::format("{} layers but {} weight sets", layers.size(),
-                                   weights.size()));
+    throw CompileError(fmt::format("{} layers but {} weight sets", layers.size(), weights.size()));
   }
   CompiledNet net = PlanNet(layers, hw, options);
   for (size_t i = 0; i < layers.size(); ++i) {

@@ -40,9 +40,8 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
                     const CompileOptions& options = {});
 
 // PlanNet plus every layer's weight image (weights[i] belongs to layers[i]).
-CompiledNet CompileNet(const std::vector<Layer>& layers,
-                       const std::vector<LayerWeights>& weights, const HwConfig& hw,
-                       const CompileOptions& options = {});
+CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<LayerWeights>& weights,
+                       const HwConfig& hw, const CompileOptions& options = {});
 
 // A network of one layer, without snapshots: what a driver call compiles.
 CompiledNet CompileLayer(const Layer& layer, const LayerWeights& weights, const HwConfig& hw);

@@ -23,8 +23,9 @@ std::vector<Layer> Fuse(const NetSpec& net) {
       input.width > limits::kMaxSpatial || input.elements() > limits::kMaxTensorElements) {
     Fail(net, net.input_line, "input.shape",
          fmt::format("{}x{}x{} is too large (at most {} channels, {} rows or columns, {} "
-                     "elements)", input.channels, input.height, input.width,
-                     limits::kMaxChannels, limits::kMaxSpatial, limits::kMaxTensorElements));
+                     "elements)",
+                     input.channels, input.height, input.width, limits::kMaxChannels,
+                     limits::kMaxSpatial, limits::kMaxTensorElements));
   }
   std::vector<Layer> out;
   int c = net.input_channels, h = net.input_height, w = net.input_width;
@@ -106,8 +107,8 @@ std::vector<Layer> Fuse(const NetSpec& net) {
       if (produced.elements() > limits::kMaxTensorElements) {
         Fail(net, l.line, "type",
              fmt::format("output {}x{}x{} has {} elements, more than the {} a tensor may have",
-                         produced.channels, produced.height, produced.width,
-                         produced.elements(), limits::kMaxTensorElements));
+                         produced.channels, produced.height, produced.width, produced.elements(),
+                         limits::kMaxTensorElements));
       }
       c = produced.channels;
       h = produced.height;

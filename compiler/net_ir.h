@@ -1,6 +1,6 @@
 // Network IR: the net as the user wrote it (NetSpec, from configs/*.yaml) and the fused layers
-// the hardware runs (Layer, contract/layer.h). Fuse() does shape inference and fusion; it is a pure function
-// and reports mistakes as InputError naming the file, line and key.
+// the hardware runs (Layer, contract/layer.h). Fuse() does shape inference and fusion; it is a pure
+// function and reports mistakes as InputError naming the file, line and key.
 #ifndef SASIM_COMPILER_NET_IR_H_
 #define SASIM_COMPILER_NET_IR_H_
 

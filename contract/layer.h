@@ -22,7 +22,7 @@ inline constexpr int kMaxKernel = 15;       // COMPUTE kernel_h/kernel_w: 4 bits
 inline constexpr int kMaxStride = 15;       // COMPUTE stride: 4 bits
 inline constexpr int kMaxChannels = 65535;  // COMPUTE channels: 16 bits
 inline constexpr int kMaxSpatial = 65535;   // COMPUTE in_width / out_width: 16 bits
-inline constexpr int64_t kMaxTensorElements = int64_t{1} << 28;  // one activation tensor
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 28;           // one activation tensor
 inline constexpr int64_t kMaxNetMacs = int64_t{20} * 1000 * 1000 * 1000;  // a run's budget
 }  // namespace limits
 
@@ -88,16 +88,16 @@ inline constexpr int kNetworkInput = -1;
 
 // One hardware layer.
 struct Layer {
-  std::string name;                     // the conv/linear layer's name in the net file
+  std::string name;  // the conv/linear layer's name in the net file
   LayerKind kind = LayerKind::kConv2d;
-  std::string ops;                      // what was fused, e.g. "conv2d+relu+maxpool"
-  int line = 0;                         // where it is in the net file (0: not from a file)
+  std::string ops;                         // what was fused, e.g. "conv2d+relu+maxpool"
+  int line = 0;                            // where it is in the net file (0: not from a file)
   std::vector<int> inputs{kNetworkInput};  // producers: layer indices or kNetworkInput
-  ConvShape shape;                      // linear: a conv over the (flattened) C x H x W input
+  ConvShape shape;                         // linear: a conv over the (flattened) C x H x W input
   RequantParams requant;
   PoolParams pool;
-  int in_exp = 0;                       // input scale exponent: s_x = 2^-in_exp
-  std::optional<int> out_exp;           // output scale exponent, when the net gives it
+  int in_exp = 0;              // input scale exponent: s_x = 2^-in_exp
+  std::optional<int> out_exp;  // output scale exponent, when the net gives it
 
   TensorShape in_shape() const { return shape.input(); }
   // The output tensor after the optional pool: the one place this is computed.
@@ -107,7 +107,9 @@ struct Layer {
   int64_t macs() const { return shape.macs(); }
   // Weight tensor shape as the user stores it: OIHW for conv, [out, in] for linear.
   std::vector<int> weight_shape() const;
-  size_t weight_count() const { return static_cast<size_t>(shape.reduction()) * shape.out_channels; }
+  size_t weight_count() const {
+    return static_cast<size_t>(shape.reduction()) * shape.out_channels;
+  }
 };
 
 // A layer's parameters: int8 weights (OIHW, a linear's [out][in] is the same bytes) and int32

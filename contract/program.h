@@ -23,13 +23,13 @@ struct DramSegment {
 
 // Layer i of the network, as the program lays it out.
 struct ProgramLayer {
-  std::string name;              // for messages and progress
-  uint32_t output_addr = 0;      // C16 tensor
+  std::string name;          // for messages and progress
+  uint32_t output_addr = 0;  // C16 tensor
   TensorShape output;
-  uint32_t snapshot_addr = 0;    // counters at the layer's end; 0 when not snapshotted
-  size_t first_command = 0;      // [first_command, end_command) of the stream
+  uint32_t snapshot_addr = 0;  // counters at the layer's end; 0 when not snapshotted
+  size_t first_command = 0;    // [first_command, end_command) of the stream
   size_t end_command = 0;
-  uint64_t estimated_cycles = 0; // the compiler's cost model, for progress
+  uint64_t estimated_cycles = 0;  // the compiler's cost model, for progress
 };
 
 struct Program {
@@ -39,7 +39,7 @@ struct Program {
   uint32_t input_addr = 0;            // C16 tensor
   TensorShape input;
   std::vector<ProgramLayer> layers;
-  uint32_t dram_end = 0;              // first byte past everything the program uses
+  uint32_t dram_end = 0;  // first byte past everything the program uses
 };
 
 }  // namespace sasim

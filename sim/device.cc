@@ -15,9 +15,7 @@ class PlatformDevice : public Device {
   explicit PlatformDevice(const HwConfig& hw) : platform_(hw) {}
   DeviceKind kind() const override { return DeviceKind::kPlatform; }
   bool timed() const override { return true; }
-  void Run(const std::function<void(Hal&)>& host_program) override {
-    platform_.Run(host_program);
-  }
+  void Run(const std::function<void(Hal&)>& host_program) override { platform_.Run(host_program); }
   void SetTrace(const TraceRequest& request) override { platform_.SetTrace(request); }
   TraceResult trace_result() const override { return platform_.trace_result(); }
 

@@ -33,10 +33,11 @@ std::string FirstMismatch(const Layer& layer, const std::vector<uint8_t>& expect
     if (got[i] != expected[i]) {
       size_t wrong = 0;
       for (size_t j = 0; j < expected.size(); ++j) wrong += got[j] != expected[j];
-      return fmt::format("layer {}: output index {} (channel {}, y {}, x {}): expected {}, got "
-                         "{} ({} of {} outputs differ)",
-                         layer.name, i, i / plane, i / out.width % out.height, i % out.width,
-                         expected[i], got[i], wrong, expected.size());
+      return fmt::format(
+          "layer {}: output index {} (channel {}, y {}, x {}): expected {}, got "
+          "{} ({} of {} outputs differ)",
+          layer.name, i, i / plane, i / out.width % out.height, i % out.width, expected[i], got[i],
+          wrong, expected.size());
     }
   }
   return "";
@@ -53,8 +54,10 @@ std::string DefaultHwPath() { return SASIM_SOURCE_DIR "/configs/hw/default.yaml"
 std::string EnergyTablePath(const std::string& arg) {
   if (arg.find('/') != std::string::npos || arg.find(".yaml") != std::string::npos) return arg;
   if (!IsPathName(arg)) {
-    throw InputError(fmt::format("--energy '{}': not a table name (course_ops, horowitz45, "
-                                 "course_eyeriss) or a .yaml file", arg));
+    throw InputError(
+        fmt::format("--energy '{}': not a table name (course_ops, horowitz45, "
+                    "course_eyeriss) or a .yaml file",
+                    arg));
   }
   return std::string(SASIM_SOURCE_DIR) + "/configs/energy/" + arg + ".yaml";
 }
@@ -80,16 +83,17 @@ PreparedRun PrepareRun(const RunRequest& request) {
   int64_t macs = 0;
   for (const Layer& layer : net.layers) macs += layer.macs();
   if (macs > limits::kMaxNetMacs) {
-    throw InputError(fmt::format("{}: the network has {:.2f} G MACs per image, more than the "
-                                 "{:.0f} G a run simulates in reasonable time", spec.path,
-                                 macs / 1e9, limits::kMaxNetMacs / 1e9));
+    throw InputError(
+        fmt::format("{}: the network has {:.2f} G MACs per image, more than the "
+                    "{:.0f} G a run simulates in reasonable time",
+                    spec.path, macs / 1e9, limits::kMaxNetMacs / 1e9));
   }
   run.compiled = compiler::PlanNet(net.layers, run.hw);
   if (!request.inject_fault.empty() &&
       std::none_of(net.layers.begin(), net.layers.end(),
                    [&](const Layer& l) { return l.name == request.inject_fault; })) {
-    throw InputError(fmt::format("--inject-fault: no layer '{}' in {}", request.inject_fault,
-                                 request.net_path));
+    throw InputError(
+        fmt::format("--inject-fault: no layer '{}' in {}", request.inject_fault, request.net_path));
   }
   run.trace = PlanTrace(request.trace, spec.name, run.compiled.program);
 
@@ -161,8 +165,8 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
     auto report = [&](uint32_t command, uint64_t cycles) {
       size_t layer = 0;
       while (layer + 1 < n && program.layers[layer + 1].first_command <= command) ++layer;
-      fmt::print(stderr, "\r  layer {} of {} ({}), {} cycles, ~{:.0f}%, {:.1f} s   ", layer + 1,
-                 n, program.layers[layer].name, cycles,
+      fmt::print(stderr, "\r  layer {} of {} ({}), {} cycles, ~{:.0f}%, {:.1f} s   ", layer + 1, n,
+                 program.layers[layer].name, cycles,
                  std::min(99.0, 100.0 * cycles / std::max<uint64_t>(1, estimate)), Since(start));
     };
     RunCommands(hal, program.cmd_addr,

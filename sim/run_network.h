@@ -23,17 +23,17 @@ namespace sasim {
 
 struct RunRequest {
   std::string net_path;
-  std::string hw_path;             // empty: configs/hw/default.yaml of the source tree
+  std::string hw_path;                // empty: configs/hw/default.yaml of the source tree
   std::string energy = "horowitz45";  // a table name in configs/energy/, or a file
-  std::optional<uint32_t> seed;    // synthetic weights and input (default: the net's)
-  std::string input_path;          // empty: a synthetic image
-  int index = 0;                   // record of a CIFAR-10 batch
-  std::string dataset;             // many images through one program
+  std::optional<uint32_t> seed;       // synthetic weights and input (default: the net's)
+  std::string input_path;             // empty: a synthetic image
+  int index = 0;                      // record of a CIFAR-10 batch
+  std::string dataset;                // many images through one program
   std::string labels;
   int limit = 0;
-  std::string inject_fault;        // layer whose first weight is corrupted in DRAM
+  std::string inject_fault;  // layer whose first weight is corrupted in DRAM
   TraceOptions trace;
-  bool progress = false;           // progress lines on stderr
+  bool progress = false;  // progress lines on stderr
 };
 
 // Everything checked and built before a device runs.
@@ -43,10 +43,10 @@ struct PreparedRun {
   std::string hw_path;
   EnergyTable energy_table;
   compiler::NetSpec spec;
-  PreparedNet prepared;            // layers, weights, golden outputs of image 0
+  PreparedNet prepared;  // layers, weights, golden outputs of image 0
   compiler::CompiledNet compiled;
   std::vector<std::vector<uint8_t>> more_images;  // dataset images 1..
-  std::vector<int> labels;         // dataset labels (empty when unknown)
+  std::vector<int> labels;                        // dataset labels (empty when unknown)
   std::string input_desc;
   TracePlan trace;
   double prepare_seconds = 0;
@@ -58,15 +58,14 @@ struct PreparedRun {
 PreparedRun PrepareRun(const RunRequest& request);
 
 struct NetworkRun {
-  RunResult result;                              // per layer and totals, for the reports
-  std::vector<std::vector<uint8_t>> outputs;     // image 0: every layer's hardware output
-  std::string predictions_csv;                   // dataset runs
+  RunResult result;                           // per layer and totals, for the reports
+  std::vector<std::vector<uint8_t>> outputs;  // image 0: every layer's hardware output
+  std::string predictions_csv;                // dataset runs
 };
 
 // Runs the prepared program on `device`. `trace`, when given, is the waveform window to dump.
 // Throws SimulationError when the device fails (watchdog, error status).
-NetworkRun RunNetwork(const PreparedRun& run, Device& device,
-                      const TraceRequest* trace = nullptr);
+NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest* trace = nullptr);
 
 // The default hw config and the energy table of a name ("horowitz45") or a path.
 std::string DefaultHwPath();

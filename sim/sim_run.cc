@@ -41,8 +41,8 @@ int Run(const Options& opt) {
   // Then the output places, before the simulation: an unwritable one fails now, not after.
   OutputDir out(opt.out_dir.empty() ? "runs/" + prepared.spec.name : opt.out_dir, "--out");
   std::unique_ptr<OutputDir> dump;
-  if (!opt.dump_outputs.empty()) dump = std::make_unique<OutputDir>(opt.dump_outputs,
-                                                                    "--dump-outputs");
+  if (!opt.dump_outputs.empty())
+    dump = std::make_unique<OutputDir>(opt.dump_outputs, "--dump-outputs");
   std::unique_ptr<TraceFile> trace;
   if (prepared.trace.enabled) trace = std::make_unique<TraceFile>(prepared.trace);
 
@@ -57,11 +57,10 @@ int Run(const Options& opt) {
     } else {
       result.trace_bytes = trace->Finish();
       result.trace_path = prepared.trace.path;
-      trace_note = fmt::format("waveform: {} ({:.1f} MB, run cycles {}..{}, {} cycles)",
-                               result.trace_path, result.trace_bytes / 1e6,
-                               result.trace_first_cycle,
-                               result.trace_first_cycle + result.trace_cycles,
-                               result.trace_cycles);
+      trace_note =
+          fmt::format("waveform: {} ({:.1f} MB, run cycles {}..{}, {} cycles)", result.trace_path,
+                      result.trace_bytes / 1e6, result.trace_first_cycle,
+                      result.trace_first_cycle + result.trace_cycles, result.trace_cycles);
     }
   }
 
@@ -101,8 +100,9 @@ int RunCatching(const Options& opt) {
     fmt::print(stderr, "sim_run: error: {}\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "sim_run: error: out of memory: the inputs ask for more than this "
-                       "machine has\n");
+    fmt::print(stderr,
+               "sim_run: error: out of memory: the inputs ask for more than this "
+               "machine has\n");
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "sim_run: internal error: {}\n", e.what());

@@ -49,26 +49,29 @@ int RunTool(std::vector<std::string> args) {
 
 }  // namespace
 
-TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name,
-                    const Program& program) {
+TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name, const Program& program) {
   TracePlan plan;
   if (!opt.wanted()) return plan;
   plan.enabled = true;
   std::string path = opt.file;
   if (path.empty()) {
-    path = fmt::format("{}_{}.fst", net_name, opt.layer.empty() ? "cycles_" + opt.cycles
-                                                                : opt.layer);
+    path =
+        fmt::format("{}_{}.fst", net_name, opt.layer.empty() ? "cycles_" + opt.cycles : opt.layer);
     std::replace(path.begin(), path.end(), ':', '-');
     if (!IsPathName(path)) {
-      throw InputError(fmt::format("--trace-layer/--trace-cycles: '{}' does not make a file "
-                                   "name; give --trace FILE", path));
+      throw InputError(
+          fmt::format("--trace-layer/--trace-cycles: '{}' does not make a file "
+                      "name; give --trace FILE",
+                      path));
     }
   }
   if (path.find('/') == std::string::npos) path = "waveforms/" + path;  // the default place
   const auto ext = fs::path(path).extension().string();
   if (ext != ".vcd" && ext != ".fst") {
-    throw InputError(fmt::format("--trace {}: the waveform format comes from the extension, "
-                                 ".vcd or .fst", path));
+    throw InputError(
+        fmt::format("--trace {}: the waveform format comes from the extension, "
+                    ".vcd or .fst",
+                    path));
   }
   if (fs::path(path).filename().string().size() <= 4) {
     throw InputError(fmt::format("--trace {}: needs a file name", path));
@@ -83,8 +86,8 @@ TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name,
     char extra = 0;
     if (std::sscanf(opt.cycles.c_str(), "%llu:%llu%c", &a, &b, &extra) != 2 || b <= a ||
         opt.cycles[0] == '-') {
-      throw InputError(fmt::format("--trace-cycles '{}': expected START:END with START < END",
-                                   opt.cycles));
+      throw InputError(
+          fmt::format("--trace-cycles '{}': expected START:END with START < END", opt.cycles));
     }
     plan.request.first_cycle = a;
     plan.request.end_cycle = b;
@@ -93,14 +96,16 @@ TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name,
     size_t i = 0;
     while (i < program.layers.size() && program.layers[i].name != opt.layer) ++i;
     if (i == program.layers.size()) {
-      throw InputError(fmt::format("--trace-layer: no conv2d or linear layer '{}' in the "
-                                   "network", opt.layer));
+      throw InputError(
+          fmt::format("--trace-layer: no conv2d or linear layer '{}' in the "
+                      "network",
+                      opt.layer));
     }
     plan.request.by_command = true;
     plan.request.first_command = static_cast<uint32_t>(program.layers[i].first_command);
-    plan.request.end_command = static_cast<uint32_t>(
-        i + 1 < program.layers.size() ? program.layers[i + 1].first_command
-                                      : program.commands.size());
+    plan.request.end_command =
+        static_cast<uint32_t>(i + 1 < program.layers.size() ? program.layers[i + 1].first_command
+                                                            : program.commands.size());
   }
   return plan;
 }
@@ -109,12 +114,12 @@ TraceFile::TraceFile(const TracePlan& plan) : plan_(plan), request_(plan.request
   const fs::path target(plan_.path);
   dir_ = std::make_unique<OutputDir>(
       target.has_parent_path() ? target.parent_path().string() : std::string("."), "--trace");
-  std::string tmpl = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX"))
-                         .string();
+  std::string tmpl =
+      (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) {
-    throw InputError(fmt::format("--trace {}: cannot write ({})", plan_.path,
-                                 std::strerror(errno)));
+    throw InputError(
+        fmt::format("--trace {}: cannot write ({})", plan_.path, std::strerror(errno)));
   }
   ::close(fd);
   request_.path = tmpl;
@@ -141,13 +146,13 @@ uint64_t TraceFile::Finish() {
     finished_ = true;
     if (::rename(produced.c_str(), plan_.path.c_str()) != 0) {
       ::unlink(produced.c_str());
-      throw InputError(fmt::format("--trace {}: cannot move into place ({})", plan_.path,
-                                   std::strerror(errno)));
+      throw InputError(
+          fmt::format("--trace {}: cannot move into place ({})", plan_.path, std::strerror(errno)));
     }
   } else {
     if (::rename(produced.c_str(), plan_.path.c_str()) != 0) {
-      throw InputError(fmt::format("--trace {}: cannot move into place ({})", plan_.path,
-                                   std::strerror(errno)));
+      throw InputError(
+          fmt::format("--trace {}: cannot move into place ({})", plan_.path, std::strerror(errno)));
     }
     finished_ = true;
   }

@@ -32,9 +32,9 @@ struct TraceResult {
 
 // The user's options.
 struct TraceOptions {
-  std::string file;            // .vcd or .fst; a bare name goes to waveforms/
-  std::string layer;           // window: all cycles of this layer
-  std::string cycles;          // window: START:END run cycles
+  std::string file;    // .vcd or .fst; a bare name goes to waveforms/
+  std::string layer;   // window: all cycles of this layer
+  std::string cycles;  // window: START:END run cycles
   int depth = 99;
   bool wanted() const { return !file.empty() || !layer.empty() || !cycles.empty(); }
 };
@@ -42,9 +42,9 @@ struct TraceOptions {
 // Checked before anything runs: the path, its format, the window.
 struct TracePlan {
   bool enabled = false;
-  std::string path;            // what the user gets
+  std::string path;  // what the user gets
   bool fst = false;
-  TraceRequest request;        // request.path is set when the file is opened
+  TraceRequest request;  // request.path is set when the file is opened
 };
 // Throws InputError for a bad extension, window or layer name.
 TracePlan PlanTrace(const TraceOptions& options, const std::string& net_name,

@@ -128,8 +128,11 @@ inline uint64_t ZeroOperandMacs(const LayerCase& c) {
               const uint8_t a =
                   pad ? 128 : c.input[(static_cast<size_t>(ch) * s.in_height + y) *
                                           s.in_width + x];
-              const int8_t w = c.params.weights[((static_cast<size_t>(k) * s.in_channels + ch) *
-                                                    s.kernel_h + r) * s.kernel_w + q];
+              const int8_t w =
+                  c.params
+                      .weights[((static_cast<size_t>(k) * s.in_channels + ch) * s.kernel_h + r) *
+                                   s.kernel_w +
+                               q];
               zeros += (a == 128 || w == 0);
             }
           }
@@ -153,8 +156,8 @@ inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::Compile
   EXPECT_EQ(Get(n, Counter::kMacsZero), ZeroOperandMacs(c));
   EXPECT_EQ(Get(n, Counter::kRequantOps), outputs);
   EXPECT_EQ(Get(n, Counter::kPoolOps), c.layer.pool.enabled ? outputs / 4 : 0u);
-  const uint64_t out_words = static_cast<uint64_t>(lowered.n_tiles) *
-                             c.layer.out_shape().height * c.layer.out_shape().width;
+  const uint64_t out_words = static_cast<uint64_t>(lowered.n_tiles) * c.layer.out_shape().height *
+                             c.layer.out_shape().width;
   EXPECT_EQ(Get(n, Counter::kObufWrites), out_words);
   EXPECT_EQ(Get(n, Counter::kObufReads), out_words);
   EXPECT_EQ(Get(n, Counter::kDramWriteBytes), 16 * out_words);

@@ -30,15 +30,15 @@ LayerRun QConv2dReluMaxpool(Hal& hal, const HwConfig& hw, const ConvShape& shape
 LayerRun QLinear(Hal& hal, const HwConfig& hw, int in_features, int out_features,
                  const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
                  const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
-                 weights, bias, {false, shift, rounding}, false);
+  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input, weights,
+                 bias, {false, shift, rounding}, false);
 }
 
 LayerRun QLinearRelu(Hal& hal, const HwConfig& hw, int in_features, int out_features,
                      const std::vector<uint8_t>& input, const std::vector<int8_t>& weights,
                      const std::vector<int32_t>& bias, int shift, Rounding rounding) {
-  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input,
-                 weights, bias, {true, shift, rounding}, false);
+  return QConv2d(hal, hw, ConvShape{in_features, 1, 1, out_features, 1, 1, 1, 0}, input, weights,
+                 bias, {true, shift, rounding}, false);
 }
 
 }  // namespace sasim

@@ -30,8 +30,8 @@ std::string ReadCifar(const std::string& path, const InputFormat& f) {
   }
   std::string data = ReadFileBounded(path, "CIFAR-10 batch", kMaxCifarBytes);
   if (data.empty() || data.size() % kCifarRecord != 0) {
-    throw InputError(fmt::format("{}: {} bytes is not a CIFAR-10 batch (records of {} bytes)",
-                                 path, data.size(), kCifarRecord));
+    throw InputError(fmt::format("{}: {} bytes is not a CIFAR-10 batch (records of {} bytes)", path,
+                                 data.size(), kCifarRecord));
   }
   return data;
 }
@@ -54,12 +54,12 @@ std::vector<uint8_t> Codes(const NpyArray& a, size_t first, size_t count, int in
   }
   if (a.dtype == "f4" || a.dtype == "f8") {
     const auto real = a.As<double>();
-    for (size_t i = 0; i < count; ++i) img[i] = QuantizeInput(real[first + i], input_exp, path,
-                                                              first + i);
+    for (size_t i = 0; i < count; ++i)
+      img[i] = QuantizeInput(real[first + i], input_exp, path, first + i);
     return img;
   }
-  throw InputError(fmt::format("{}: input dtype {} not supported (uint8 or float CHW)", path,
-                               a.dtype));
+  throw InputError(
+      fmt::format("{}: input dtype {} not supported (uint8 or float CHW)", path, a.dtype));
 }
 
 }  // namespace
@@ -74,8 +74,9 @@ std::vector<uint8_t> SyntheticImage(const TensorShape& shape, uint32_t seed) {
     const double px = phase(rng), py = phase(rng);
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const double v = 128 + 70 * std::sin(px + 6.0 * x / width) * std::cos(py + 5.0 * y /
-                                                                             height) + noise(rng);
+        const double v = 128 +
+                         70 * std::sin(px + 6.0 * x / width) * std::cos(py + 5.0 * y / height) +
+                         noise(rng);
         img[(static_cast<size_t>(c) * height + y) * width + x] =
             static_cast<uint8_t>(std::clamp(std::round(v), 0.0, 255.0));
       }
@@ -90,15 +91,17 @@ std::vector<uint8_t> LoadInputImage(const std::string& path, int index, const In
     const std::string data = ReadCifar(path, f);
     const size_t records = data.size() / kCifarRecord;
     if (index < 0 || static_cast<size_t>(index) >= records) {
-      throw InputError(fmt::format("{}: image index {} is outside 0..{}", path, index,
-                                   records - 1));
+      throw InputError(
+          fmt::format("{}: image index {} is outside 0..{}", path, index, records - 1));
     }
     const auto* first = reinterpret_cast<const uint8_t*>(data.data()) + index * kCifarRecord + 1;
     return std::vector<uint8_t>(first, first + elements);
   }
   if (index != 0) {
-    throw InputError(fmt::format("{}: --index {} applies to a CIFAR-10 batch (.bin); an .npy "
-                                 "input holds one image", path, index));
+    throw InputError(
+        fmt::format("{}: --index {} applies to a CIFAR-10 batch (.bin); an .npy "
+                    "input holds one image",
+                    path, index));
   }
   const NpyArray a = ReadNpy(path);
   const std::vector<int64_t> chw{f.shape.channels, f.shape.height, f.shape.width};
@@ -115,8 +118,10 @@ Dataset LoadDataset(const std::string& path, const std::string& labels_path, int
   const size_t elements = static_cast<size_t>(f.shape.elements());
   if (IsCifar(path)) {
     if (!labels_path.empty()) {
-      throw InputError(fmt::format("{}: a CIFAR-10 batch carries its labels; --labels is for "
-                                   ".npy datasets", labels_path));
+      throw InputError(
+          fmt::format("{}: a CIFAR-10 batch carries its labels; --labels is for "
+                      ".npy datasets",
+                      labels_path));
     }
     const std::string data = ReadCifar(path, f);
     const size_t records = data.size() / kCifarRecord;
@@ -139,14 +144,14 @@ Dataset LoadDataset(const std::string& path, const std::string& labels_path, int
   // The reader checked the data against the header; check again what is indexed here.
   const size_t item = a.dtype == "u1" ? 1 : a.dtype == "f4" ? 4 : 8;
   if (a.data.size() < static_cast<size_t>(n) * elements * item) {
-    throw InputError(fmt::format("{}: holds {} bytes, fewer than {} images need", path,
-                                 a.data.size(), n));
+    throw InputError(
+        fmt::format("{}: holds {} bytes, fewer than {} images need", path, a.data.size(), n));
   }
   if (a.dtype == "u1") {
     for (int64_t i = 0; i < n; ++i) d.images.push_back(Codes(a, i * elements, elements, 0, path));
   } else {
-    const std::vector<uint8_t> all = Codes(a, 0, static_cast<size_t>(n) * elements, f.input_exp,
-                                           path);
+    const std::vector<uint8_t> all =
+        Codes(a, 0, static_cast<size_t>(n) * elements, f.input_exp, path);
     for (int64_t i = 0; i < n; ++i) {
       d.images.emplace_back(all.begin() + i * elements, all.begin() + (i + 1) * elements);
     }
@@ -158,8 +163,8 @@ Dataset LoadDataset(const std::string& path, const std::string& labels_path, int
                                    ShapeString(l.shape), a.shape[0]));
     }
     if (l.dtype != "u1" && l.dtype != "i1" && l.dtype != "i4" && l.dtype != "i8") {
-      throw InputError(fmt::format("{}: labels have dtype {}, expected integers", labels_path,
-                                   l.dtype));
+      throw InputError(
+          fmt::format("{}: labels have dtype {}, expected integers", labels_path, l.dtype));
     }
     const auto labels = l.As<int32_t>();
     d.labels.assign(labels.begin(), labels.begin() + n);

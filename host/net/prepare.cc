@@ -45,8 +45,8 @@ LayerWeights SynthesizeWeights(const Layer& layer, const std::vector<uint8_t>& i
   std::normal_distribution<double> weight(0.0, sigma_w);
   LayerWeights p;
   p.weights.resize(layer.weight_count());
-  for (auto& w : p.weights) w = static_cast<int8_t>(std::clamp(std::round(weight(rng)),
-                                                               -127.0, 127.0));
+  for (auto& w : p.weights)
+    w = static_cast<int8_t>(std::clamp(std::round(weight(rng)), -127.0, 127.0));
   // Biases center each channel's accumulator a little above zero, so ReLU keeps most outputs.
   std::normal_distribution<double> offset(0.5 * target, 0.25 * target);
   p.bias.resize(s.out_channels);
@@ -66,8 +66,10 @@ LayerWeights LoadWeights(const compiler::NetSpec& spec, const Layer& layer) {
   for (const auto& p : {wpath, bpath}) {
     std::error_code ec;
     if (!fs::exists(p, ec)) {
-      throw InputError(fmt::format("{}:{}: key 'weights': layer '{}' needs {}, which does not "
-                                   "exist", spec.path, spec.weights_line, layer.name, p));
+      throw InputError(
+          fmt::format("{}:{}: key 'weights': layer '{}' needs {}, which does not "
+                      "exist",
+                      spec.path, spec.weights_line, layer.name, p));
     }
   }
   const NpyArray w = ReadNpy(wpath);

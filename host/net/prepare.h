@@ -22,9 +22,9 @@ namespace sasim {
 // A network ready to compile: layers in order, weights[i] of layers[i], held once.
 struct Network {
   std::string name;
-  std::string path;            // the net file, for messages
+  std::string path;  // the net file, for messages
   TensorShape input;
-  int input_exp = 0;           // s_x = 2^-input_exp
+  int input_exp = 0;  // s_x = 2^-input_exp
   std::vector<Layer> layers;
   std::vector<LayerWeights> weights;
   InputFormat input_format() const { return {name, input, input_exp}; }

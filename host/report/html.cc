@@ -194,11 +194,12 @@ std::string ReportHtml(const RunResult& run) {
         "<tr><td>{}</td><td>{}</td><td>{}x{}x{} &rarr; {}x{}x{}</td><td>{}</td><td>{}</td>"
         "<td>{:.0f}</td><td>{:.1f}%</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.1f}%</td>"
         "<td>{:.1f}%</td><td class='{}'>{}</td></tr>\n",
-        Escape(l.layer.name), Escape(l.layer.ops), l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width,
-        l.layer.out_shape().channels, l.layer.out_shape().height, l.layer.out_shape().width, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
-        l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes, l.energy.total() / 1e6,
-        100 * l.stats.zero_share, 100 * l.stats.saturated_share, l.bit_exact ? "ok" : "bad",
-        l.bit_exact ? "yes" : "NO: " + Escape(l.mismatch));
+        Escape(l.layer.name), Escape(l.layer.ops), l.layer.shape.in_channels,
+        l.layer.shape.in_height, l.layer.shape.in_width, l.layer.out_shape().channels,
+        l.layer.out_shape().height, l.layer.out_shape().width, l.macs, l.cycles, l.roofline_cycles,
+        100 * l.utilization, l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes,
+        l.energy.total() / 1e6, 100 * l.stats.zero_share, 100 * l.stats.saturated_share,
+        l.bit_exact ? "ok" : "bad", l.bit_exact ? "yes" : "NO: " + Escape(l.mismatch));
   }
   const HwConfig& hw = run.hw;
   const std::string hw_rows = fmt::format(

@@ -49,22 +49,21 @@ OutputDir::OutputDir(std::string dir, std::string what)
     struct stat st {};
     if (::stat(p.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) {
-        throw InputError(fmt::format("{} {}: {} exists and is not a directory", what_, dir_,
-                                     p.string()));
+        throw InputError(
+            fmt::format("{} {}: {} exists and is not a directory", what_, dir_, p.string()));
       }
       break;
     }
     if (errno != ENOENT) {
-      throw InputError(fmt::format("{} {}: cannot use {} ({})", what_, dir_, p.string(),
-                                   Errno()));
+      throw InputError(fmt::format("{} {}: cannot use {} ({})", what_, dir_, p.string(), Errno()));
     }
     missing.push_back(p);
     if (p.parent_path() == p) break;
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) {
-      throw InputError(fmt::format("{} {}: cannot create {} ({})", what_, dir_, it->string(),
-                                   Errno()));
+      throw InputError(
+          fmt::format("{} {}: cannot create {} ({})", what_, dir_, it->string(), Errno()));
     }
     created_.push_back(it->string());
     cleanup_.push_back(std::make_unique<CleanupOnInterrupt>(it->string(), /*directory=*/true));

@@ -88,8 +88,10 @@ std::string ReportJson(const RunResult& run) {
         {"name", l.layer.name},
         {"type", std::string(LayerKindName(l.layer.kind))},
         {"ops", l.layer.ops},
-        {"input_shape", {l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width}},
-        {"output_shape", {l.layer.out_shape().channels, l.layer.out_shape().height, l.layer.out_shape().width}},
+        {"input_shape",
+         {l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width}},
+        {"output_shape",
+         {l.layer.out_shape().channels, l.layer.out_shape().height, l.layer.out_shape().width}},
         {"kernel", {l.layer.shape.kernel_h, l.layer.shape.kernel_w}},
         {"stride", l.layer.shape.stride},
         {"padding", l.layer.shape.padding},
@@ -118,26 +120,26 @@ std::string ReportJson(const RunResult& run) {
     if (!l.mismatch.empty()) layer["mismatch"] = l.mismatch;
     layers.push_back(layer);
   }
-  json report = {{"net", run.net},
-                 {"device", run.device},
-                 {"timed", run.timed},
-                 {"net_path", run.net_path},
-                 {"input", run.input},
-                 {"hw", hw},
-                 {"bit_exact", run.bit_exact},
-                 {"totals",
-                  {{"cycles", run.cycles},
-                   {"macs", run.macs},
-                   {"utilization", run.utilization},
-                   {"roofline_cycles", run.roofline_cycles},
-                   {"cycles_over_roofline",
-                    run.roofline_cycles > 0 ? run.cycles / run.roofline_cycles : 0.0},
-                   {"dram_read_bytes", run.dram_read_bytes},
-                   {"dram_write_bytes", run.dram_write_bytes},
-                   {"simulated_seconds", run.cycles / (run.hw.clock_mhz * 1e6)},
-                   {"wall_seconds", run.wall_seconds},
-                   {"prepare_seconds", run.prepare_seconds}}},
-                 {"layers", layers}};
+  json report = {
+      {"net", run.net},
+      {"device", run.device},
+      {"timed", run.timed},
+      {"net_path", run.net_path},
+      {"input", run.input},
+      {"hw", hw},
+      {"bit_exact", run.bit_exact},
+      {"totals",
+       {{"cycles", run.cycles},
+        {"macs", run.macs},
+        {"utilization", run.utilization},
+        {"roofline_cycles", run.roofline_cycles},
+        {"cycles_over_roofline", run.roofline_cycles > 0 ? run.cycles / run.roofline_cycles : 0.0},
+        {"dram_read_bytes", run.dram_read_bytes},
+        {"dram_write_bytes", run.dram_write_bytes},
+        {"simulated_seconds", run.cycles / (run.hw.clock_mhz * 1e6)},
+        {"wall_seconds", run.wall_seconds},
+        {"prepare_seconds", run.prepare_seconds}}},
+      {"layers", layers}};
   report["energy"] = EnergyJson(run.energy);
   if (run.dataset_images > 0) {
     report["dataset"] = {{"path", run.dataset_path},
@@ -163,12 +165,12 @@ std::string CyclesCsv(const RunResult& run) {
       "layer,type,macs,cycles,roofline_cycles,utilization,busy_cycles,stall_load,stall_store,"
       "stall_fetch,dram_read_bytes,dram_write_bytes,bit_exact\n";
   for (const LayerResult& l : run.layers) {
-    csv += fmt::format("{},{},{},{},{:.1f},{:.4f},{},{},{},{},{},{},{}\n", l.layer.name, LayerKindName(l.layer.kind),
-                       l.macs, l.cycles, l.roofline_cycles, l.utilization,
-                       Get(l.counters, Counter::kBusyCycles), Get(l.counters, Counter::kStallLoad),
-                       Get(l.counters, Counter::kStallStore),
-                       Get(l.counters, Counter::kStallFetch), l.dram_read_bytes,
-                       l.dram_write_bytes, l.bit_exact ? 1 : 0);
+    csv +=
+        fmt::format("{},{},{},{},{:.1f},{:.4f},{},{},{},{},{},{},{}\n", l.layer.name,
+                    LayerKindName(l.layer.kind), l.macs, l.cycles, l.roofline_cycles, l.utilization,
+                    Get(l.counters, Counter::kBusyCycles), Get(l.counters, Counter::kStallLoad),
+                    Get(l.counters, Counter::kStallStore), Get(l.counters, Counter::kStallFetch),
+                    l.dram_read_bytes, l.dram_write_bytes, l.bit_exact ? 1 : 0);
   }
   return csv;
 }
@@ -209,18 +211,19 @@ std::string LayerTable(const RunResult& run) {
       "shape", "MACs", "cycles", "roofline", "util", "stalls", "DRAM B", "energy uJ", "zero",
       "sat", "exact");
   for (const LayerResult& l : run.layers) {
-    const std::string shape = fmt::format("{}x{}x{}->{}x{}x{}", l.layer.shape.in_channels,
-                                          l.layer.shape.in_height, l.layer.shape.in_width, l.layer.out_shape().channels,
-                                          l.layer.out_shape().height, l.layer.out_shape().width);
-    t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f} "
-                     "{:>5.1f}% {:>5.1f}% {}{}\n",
-                     l.layer.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
-                     l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes,
-                     l.energy.total() / 1e6, 100 * l.stats.zero_share,
-                     100 * l.stats.saturated_share, l.bit_exact ? "yes" : "NO",
-                     l.stats.calibrated ? fmt::format("  (calibrated: shift {} -> {})",
-                                                l.stats.configured_shift, l.layer.requant.shift)
-                                  : "");
+    const std::string shape =
+        fmt::format("{}x{}x{}->{}x{}x{}", l.layer.shape.in_channels, l.layer.shape.in_height,
+                    l.layer.shape.in_width, l.layer.out_shape().channels,
+                    l.layer.out_shape().height, l.layer.out_shape().width);
+    t += fmt::format(
+        "{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f} "
+        "{:>5.1f}% {:>5.1f}% {}{}\n",
+        l.layer.name, shape, l.macs, l.cycles, l.roofline_cycles, 100 * l.utilization,
+        l.stall_cycles, l.dram_read_bytes + l.dram_write_bytes, l.energy.total() / 1e6,
+        100 * l.stats.zero_share, 100 * l.stats.saturated_share, l.bit_exact ? "yes" : "NO",
+        l.stats.calibrated ? fmt::format("  (calibrated: shift {} -> {})", l.stats.configured_shift,
+                                         l.layer.requant.shift)
+                           : "");
   }
   t += fmt::format("{:<8} {:<22} {:>11} {:>9} {:>9.0f} {:>5.1f}% {:>7} {:>10} {:>9.3f}\n",
                    "total", "", run.macs, run.cycles, run.roofline_cycles, 100 * run.utilization,
@@ -228,53 +231,61 @@ std::string LayerTable(const RunResult& run) {
   return t;
 }
 
-
 std::string SummaryText(const RunResult& run, const std::string& out_dir, bool html,
                         const std::string& trace_note) {
   std::string t;
   const HwConfig& hw = run.hw;
   t += fmt::format("sim_run: {} on hw '{}' ({}x{} array, {:.0f} MHz), input {}\n", run.net, hw.name,
-             hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
+                   hw.array_rows, hw.array_cols, hw.clock_mhz, run.input);
   t += LayerTable(run);
   t += EnergyTableText(run);
   for (const auto& l : run.layers) {
     if (l.stats.calibrated) {
-      t += fmt::format("note: {} calibrated: with the configured shift {} most synthetic outputs were "
-                 "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
-                 "largest accumulator\n", l.layer.name, l.stats.configured_shift,
-                 l.layer.requant.shift);
+      t += fmt::format(
+          "note: {} calibrated: with the configured shift {} most synthetic outputs were "
+          "at 128 or 255; the power-of-two observer chose shift {} from the layer's "
+          "largest accumulator\n",
+          l.layer.name, l.stats.configured_shift, l.layer.requant.shift);
     }
   }
   if (run.timed) {
-    t += fmt::format("cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
-                     "utilization {:.1f}%\n", run.cycles, run.cycles / (hw.clock_mhz * 1e3),
-                     hw.clock_mhz, run.cycles / run.roofline_cycles, run.roofline_cycles,
-                     100 * run.utilization);
-    t += fmt::format("simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
-                     "preparation {:.2f} s\n", run.wall_seconds,
-                     run.cycles / run.wall_seconds / 1e6, run.device, run.prepare_seconds);
+    t += fmt::format(
+        "cycles {} ({:.3f} ms at {:.0f} MHz), {:.3f}x the roofline sum {:.0f}; PE "
+        "utilization {:.1f}%\n",
+        run.cycles, run.cycles / (hw.clock_mhz * 1e3), hw.clock_mhz,
+        run.cycles / run.roofline_cycles, run.roofline_cycles, 100 * run.utilization);
+    t += fmt::format(
+        "simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
+        "preparation {:.2f} s\n",
+        run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.device, run.prepare_seconds);
   } else {
-    t += fmt::format("cycles: not measured (the {} device runs no clock; cycle and stall "
-                     "counters read 0); roofline sum {:.0f}\n", run.device, run.roofline_cycles);
+    t += fmt::format(
+        "cycles: not measured (the {} device runs no clock; cycle and stall "
+        "counters read 0); roofline sum {:.0f}\n",
+        run.device, run.roofline_cycles);
     t += fmt::format("simulation {:.2f} s wall on the {} device, preparation {:.2f} s\n",
                      run.wall_seconds, run.device, run.prepare_seconds);
   }
-  t += fmt::format("energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
-             "MACs in FP32 ({:.3f} uJ)\n",
-             run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
-             100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
-             run.energy.fp32_equivalent / 1e6);
-  t += fmt::format("reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n",
-             out_dir, html ? fmt::format(", {}/report.html", out_dir) : "");
+  t += fmt::format(
+      "energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "
+      "MACs in FP32 ({:.3f} uJ)\n",
+      run.energy.total() / 1e6, run.energy_table.name, run.energy.compute() / 1e6,
+      100 * run.energy.compute() / std::max(1e-9, run.energy.fp32_equivalent),
+      run.energy.fp32_equivalent / 1e6);
+  t += fmt::format(
+      "reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n", out_dir,
+      html ? fmt::format(", {}/report.html", out_dir) : "");
   if (!trace_note.empty()) t += fmt::format("{}\n", trace_note);
   if (run.dataset_images > 0) {
-    t += fmt::format("dataset: {} images, {} bit-exact against the golden model{}; predictions in "
-               "{}/predictions.csv\n", run.dataset_images, run.dataset_exact_images,
-               run.dataset_labelled
-                   ? fmt::format(", top-1 {:.2f}% ({} of {})",
-                                 100.0 * run.dataset_correct / run.dataset_images,
-                                 run.dataset_correct, run.dataset_images)
-                   : "", out_dir);
+    t += fmt::format(
+        "dataset: {} images, {} bit-exact against the golden model{}; predictions in "
+        "{}/predictions.csv\n",
+        run.dataset_images, run.dataset_exact_images,
+        run.dataset_labelled ? fmt::format(", top-1 {:.2f}% ({} of {})",
+                                           100.0 * run.dataset_correct / run.dataset_images,
+                                           run.dataset_correct, run.dataset_images)
+                             : "",
+        out_dir);
   }
   return t;
 }
@@ -297,7 +308,7 @@ void AddLayerOutputs(const RunResult& run, const std::vector<std::vector<uint8_t
     const Layer& layer = run.layers[i].layer;
     const TensorShape s = layer.out_shape();
     out->Add(layer.name + ".npy", EncodeNpy("u1", {s.channels, s.height, s.width},
-                                           outputs[i].data(), outputs[i].size()));
+                                            outputs[i].data(), outputs[i].size()));
   }
 }
 

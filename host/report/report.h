@@ -41,7 +41,7 @@ struct LayerResult {
 struct RunResult {
   std::string net;
   std::string device = "platform";  // what ran it (sim/device.h)
-  bool timed = true;             // cycle and stall counters measured (false: they read 0)
+  bool timed = true;                // cycle and stall counters measured (false: they read 0)
   std::string net_path;
   std::string input;             // where the input image came from
   HwConfig hw;

@@ -30,17 +30,17 @@ TEST_P(LayerCasesTest, MatchGoldenAndClosedFormCounters) {
   EXPECT_EQ(testcases::RunLayerCases(*device, hw, cases), expected_macs);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Devices, LayerCasesTest,
-    ::testing::Values(CaseParam{DeviceKind::kFunctional, false},
-                      CaseParam{DeviceKind::kFunctional, true},
-                      CaseParam{DeviceKind::kBare, false}, CaseParam{DeviceKind::kBare, true},
-                      CaseParam{DeviceKind::kPlatform, false},
-                      CaseParam{DeviceKind::kPlatform, true}),
-    [](const ::testing::TestParamInfo<CaseParam>& info) {
-      return std::string(DeviceKindName(info.param.device)) +
-             (info.param.small_hw ? "_small" : "_default");
-    });
+INSTANTIATE_TEST_SUITE_P(Devices, LayerCasesTest,
+                         ::testing::Values(CaseParam{DeviceKind::kFunctional, false},
+                                           CaseParam{DeviceKind::kFunctional, true},
+                                           CaseParam{DeviceKind::kBare, false},
+                                           CaseParam{DeviceKind::kBare, true},
+                                           CaseParam{DeviceKind::kPlatform, false},
+                                           CaseParam{DeviceKind::kPlatform, true}),
+                         [](const ::testing::TestParamInfo<CaseParam>& info) {
+                           return std::string(DeviceKindName(info.param.device)) +
+                                  (info.param.small_hw ? "_small" : "_default");
+                         });
 
 }  // namespace
 }  // namespace sasim

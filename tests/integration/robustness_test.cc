@@ -80,8 +80,8 @@ TEST(RobustnessTest, UnwritableOutputIsRefusedBeforeSimulating) {
   for (const std::string option : {"--out", "--dump-outputs", "--trace"}) {
     SCOPED_TRACE(option);
     const std::string place = option == "--trace" ? "/proc/sasim_no/w.vcd" : "/proc/sasim_no/x";
-    std::vector<std::string> args = {"--net", (kSource / "configs/vgg8.yaml").string(),
-                                     "--quiet", option, place};
+    std::vector<std::string> args = {"--net", (kSource / "configs/vgg8.yaml").string(), "--quiet",
+                                     option, place};
     if (option != "--out") args.insert(args.end(), {"--out", (dir / "run").string()});
     const pid_t pid = Spawn(args, dir, "u");
     const auto start = std::chrono::steady_clock::now();
@@ -89,8 +89,7 @@ TEST(RobustnessTest, UnwritableOutputIsRefusedBeforeSimulating) {
     // Refused before VGG-8 was simulated (a run takes seconds; the check, milliseconds).
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
     const std::string err = Slurp(dir / "u.err");
-    EXPECT_NE(err.find("sim_run: error: " + option + " /proc/sasim_no"), std::string::npos)
-        << err;
+    EXPECT_NE(err.find("sim_run: error: " + option + " /proc/sasim_no"), std::string::npos) << err;
     EXPECT_FALSE(fs::exists(dir / "run")) << "nothing written";
   }
   fs::remove_all(dir);
@@ -99,9 +98,9 @@ TEST(RobustnessTest, UnwritableOutputIsRefusedBeforeSimulating) {
 TEST(RobustnessTest, AWaveformNameIsNeverGivenToAShell) {
   const fs::path dir = FreshDir("inject");
   const std::string name = (dir / "a';touch INJECTED;'.fst").string();
-  const pid_t pid = Spawn({"--net", (kSource / "configs/tiny.yaml").string(), "--quiet",
-                           "--out", (dir / "run").string(), "--trace", name,
-                           "--trace-layer", "conv2"}, dir, "i");
+  const pid_t pid = Spawn({"--net", (kSource / "configs/tiny.yaml").string(), "--quiet", "--out",
+                           (dir / "run").string(), "--trace", name, "--trace-layer", "conv2"},
+                          dir, "i");
   ASSERT_EQ(ExitCode(Wait(pid)), 0) << Slurp(dir / "i.err");
   EXPECT_FALSE(fs::exists("INJECTED"));
   EXPECT_FALSE(fs::exists(dir / "INJECTED"));
@@ -135,8 +134,8 @@ TEST(RobustnessTest, RunsSharingOneOutputDirectoryEachLeaveACompleteSet) {
   const fs::path dir = FreshDir("shared");
   std::vector<pid_t> pids;
   for (int seed = 1; seed <= 4; ++seed) {
-    pids.push_back(Spawn({"--net", (kSource / "configs/tiny.yaml").string(), "--quiet",
-                          "--seed", std::to_string(seed), "--out", (dir / "run").string()},
+    pids.push_back(Spawn({"--net", (kSource / "configs/tiny.yaml").string(), "--quiet", "--seed",
+                          std::to_string(seed), "--out", (dir / "run").string()},
                          dir, "s" + std::to_string(seed)));
   }
   for (pid_t pid : pids) EXPECT_EQ(ExitCode(Wait(pid)), 0);
@@ -158,9 +157,9 @@ TEST(RobustnessTest, RunsSharingOneOutputDirectoryEachLeaveACompleteSet) {
 
 TEST(RobustnessTest, AnInterruptedRunLeavesNothingBehind) {
   const fs::path dir = FreshDir("interrupt");
-  const pid_t pid = Spawn({"--net", (kSource / "configs/vgg8.yaml").string(), "--quiet",
-                           "--out", (dir / "new/run").string(), "--trace",
-                           (dir / "waves/vgg8.vcd").string(), "--trace-cycles", "0:2000000"},
+  const pid_t pid = Spawn({"--net", (kSource / "configs/vgg8.yaml").string(), "--quiet", "--out",
+                           (dir / "new/run").string(), "--trace", (dir / "waves/vgg8.vcd").string(),
+                           "--trace-cycles", "0:2000000"},
                           dir, "int");
   // Wait until the dump has started (the run is under way), then interrupt it.
   bool started = false;

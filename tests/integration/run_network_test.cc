@@ -56,7 +56,9 @@ TEST(RunNetworkTest, Vgg8EndToEnd) {
     layers[names[i]] = report["layers"][i];
     // The synthetic weights give a run worth checking: most outputs neither 128 nor 255.
     EXPECT_LT(report["layers"][i]["zero_share"].get<double>() +
-                  report["layers"][i]["saturated_share"].get<double>(), 0.5) << names[i];
+                  report["layers"][i]["saturated_share"].get<double>(),
+              0.5)
+        << names[i];
   }
   // The hardware's efficiency (simulated cycles, not wall time): conv2..conv5 keep the array
   // at least 95% busy, and the whole net stays within 1.10x of the per-layer roofline sum.
@@ -77,11 +79,10 @@ TEST(RunNetworkTest, Vgg8EndToEnd) {
   for (size_t i = 0; i < names.size(); ++i) {
     const auto& rtl = run.result.layers[i].counters;
     const auto& fun = functional.run.result.layers[i].counters;
-    for (const isa::Counter c : {isa::Counter::kMacs, isa::Counter::kMacsZero,
-                                 isa::Counter::kAbufReads, isa::Counter::kWbufReads,
-                                 isa::Counter::kObufWrites, isa::Counter::kDramReadBytes,
-                                 isa::Counter::kDramWriteBytes, isa::Counter::kRequantOps,
-                                 isa::Counter::kPoolOps}) {
+    for (const isa::Counter c :
+         {isa::Counter::kMacs, isa::Counter::kMacsZero, isa::Counter::kAbufReads,
+          isa::Counter::kWbufReads, isa::Counter::kObufWrites, isa::Counter::kDramReadBytes,
+          isa::Counter::kDramWriteBytes, isa::Counter::kRequantOps, isa::Counter::kPoolOps}) {
       EXPECT_EQ(Get(rtl, c), Get(fun, c)) << names[i] << " " << isa::CounterName(c);
     }
     EXPECT_EQ(Get(fun, isa::Counter::kCycles), 0u);
@@ -89,8 +90,8 @@ TEST(RunNetworkTest, Vgg8EndToEnd) {
 }
 
 TEST(RunNetworkTest, SaturatingShiftIsCalibratedAndReported) {
-  const auto [run, report] = RunInProcess(NetRequest("tests/data/nets/saturating.yaml"),
-                                 DeviceKind::kPlatform);
+  const auto [run, report] =
+      RunInProcess(NetRequest("tests/data/nets/saturating.yaml"), DeviceKind::kPlatform);
   const auto& l = report["layers"][0];
   EXPECT_EQ(l["calibrated"], true);
   EXPECT_EQ(l["configured_shift"], 0);

@@ -158,8 +158,9 @@ TEST(WaveformTest, OutputPathInTheDumpIsTheGoldenOutput) {
   // The golden model's conv1 output (tiny: 20 channels, pooled to 6x6), as C16 words.
   const compiler::NetSpec spec = LoadNet(net_path);
   Network net = NetworkOf(spec, compiler::Fuse(spec));
-  const PreparedNet prepared = PrepareNet(spec, std::move(net), SyntheticImage(
-      {spec.input_channels, spec.input_height, spec.input_width}, spec.seed));
+  const PreparedNet prepared = PrepareNet(
+      spec, std::move(net),
+      SyntheticImage({spec.input_channels, spec.input_height, spec.input_width}, spec.seed));
   const TensorShape conv1 = prepared.net.layers[0].out_shape();
   const int oh = conv1.height, ow = conv1.width;
   const auto golden_c16 = PackC16(prepared.golden[0], conv1.channels, oh, ow);

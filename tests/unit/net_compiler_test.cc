@@ -76,8 +76,8 @@ TEST(CompileNetTest, ChainsActivationsInDramAndSnapshotsEveryLayer) {
   const std::vector<sasim::Layer> layers = Fuse(SmallNet());
   std::vector<LayerWeights> weights;
   for (const auto& f : layers) {
-    weights.push_back({std::vector<int8_t>(f.weight_count(), 1),
-                       std::vector<int32_t>(f.shape.out_channels, 0)});
+    weights.push_back(
+        {std::vector<int8_t>(f.weight_count(), 1), std::vector<int32_t>(f.shape.out_channels, 0)});
   }
   const CompiledNet net = CompileNet(layers, weights, hw);
   const Program& p = net.program;
@@ -93,11 +93,11 @@ TEST(CompileNetTest, ChainsActivationsInDramAndSnapshotsEveryLayer) {
   for (const auto& cmd : p.commands) snapshots += isa::DecodeOpcode(cmd) == isa::Opcode::kSnapshot;
   EXPECT_EQ(snapshots, 2);
   EXPECT_EQ(isa::DecodeOpcode(p.commands.back()), isa::Opcode::kEnd);
-  EXPECT_EQ(p.layers[1].first_command, p.layers[0].first_command +
-                                           static_cast<size_t>(net.plans[0].stats.loads +
-                                                               net.plans[0].stats.stores +
-                                                               net.plans[0].stats.computes +
-                                                               net.plans[0].stats.syncs) + 2);
+  EXPECT_EQ(p.layers[1].first_command,
+            p.layers[0].first_command +
+                static_cast<size_t>(net.plans[0].stats.loads + net.plans[0].stats.stores +
+                                    net.plans[0].stats.computes + net.plans[0].stats.syncs) +
+                2);
 }
 
 TEST(CompileNetTest, RefusesANetThatDoesNotFitTheDram) {
@@ -106,9 +106,9 @@ TEST(CompileNetTest, RefusesANetThatDoesNotFitTheDram) {
   sasim::Layer big;
   big.name = "big";
   big.shape = ConvShape{512, 1, 1, 4096, 1, 1, 1, 0};
-  EXPECT_THROW(CompileNet({big}, {{std::vector<int8_t>(512 * 4096, 1),
-                                   std::vector<int32_t>(4096, 0)}}, hw),
-               CompileError);
+  EXPECT_THROW(
+      CompileNet({big}, {{std::vector<int8_t>(512 * 4096, 1), std::vector<int32_t>(4096, 0)}}, hw),
+      CompileError);
 }
 
 }  // namespace
