@@ -50,8 +50,8 @@ struct HwKey {
   const char* multiple_why;   // why, for the message ("" when multiple_of is 1)
   const char* default_value;  // as written in a file; nullptr: required
   const char* description;
-  Member member;              // where the value goes
-  int64_t scale;              // member units per file unit (KiB -> bytes: 1024)
+  Member member;  // where the value goes
+  int64_t scale;  // member units per file unit (KiB -> bytes: 1024)
 };
 
 // Every key, in the order of configs/README.md and of reports.

@@ -119,8 +119,8 @@ compiler::NetSpec ReadNet(const std::string& path, const YAML::Node& root) {
     if (dir.is_relative()) dir = fs::path(path).parent_path() / dir;
     std::error_code ec;  // a path too long, a symlink loop: not a directory either
     if (!fs::is_directory(dir, ec)) {
-      top.Bad("weights", fmt::format("'{}' is neither 'synthetic' nor a directory",
-                                     Shown(weights)));
+      top.Bad("weights",
+              fmt::format("'{}' is neither 'synthetic' nor a directory", Shown(weights)));
     }
     net.synthetic = false;
     net.weights_dir = dir.string();

@@ -16,8 +16,9 @@ HwConfig LoadHwConfig(const std::string& path) {
     for (const HwKey& key : HwKeys()) {
       switch (key.type) {
         case HwKeyType::kString:
-          SetHwKey(key, r.Text(key.name, static_cast<size_t>(key.min),
-                               static_cast<size_t>(key.max)), &hw);
+          SetHwKey(key,
+                   r.Text(key.name, static_cast<size_t>(key.min), static_cast<size_t>(key.max)),
+                   &hw);
           break;
         case HwKeyType::kInt: {
           const int64_t v =

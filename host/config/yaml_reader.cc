@@ -61,8 +61,7 @@ YAML::Node LoadYamlFile(const std::string& path, std::string_view what) {
     Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "",
          "lists and mappings are nested too deeply");
   } catch (const YAML::Exception& e) {
-    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "",
-         "not valid YAML: " + Shown(e.msg, 200));
+    Fail(path, e.mark.is_null() ? 0 : e.mark.line + 1, "", "not valid YAML: " + Shown(e.msg, 200));
   }
 }
 

@@ -105,8 +105,8 @@ class HeaderParser {
 
  private:
   void SkipSpace() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' ||
-                              s_[i_] == '\r')) {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
       ++i_;
     }
   }
@@ -228,8 +228,8 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 int64_t NpyArray::size() const {
   const auto n = ElementCount(shape, kNpyMaxElements);
   if (!n) {
-    throw InputError(fmt::format("tensor shape {} has a negative dimension or more than {} "
-                                 "elements", ShapeString(shape), kNpyMaxElements));
+    throw InputError(fmt::format("tensor shape {} has a negative dimension or over {} elements",
+                                 ShapeString(shape), kNpyMaxElements));
   }
   return *n;
 }
@@ -319,8 +319,9 @@ NpyArray ReadNpy(const std::string& path) {
   const bool has_order = !descr.empty() && std::strchr("<>|=", descr[0]) != nullptr;
   a.dtype = has_order ? descr.substr(1) : descr;
   if (!has_order || NpyItemSize(a.dtype) == 0) {
-    throw InputError(fmt::format("{}: dtype '{}' not supported (use uint8, int8, int32, int64, "
-                                 "float32 or float64)", path, descr));
+    throw InputError(fmt::format(
+        "{}: dtype '{}' not supported (use uint8, int8, int32, int64, float32 or float64)", path,
+        descr));
   }
   if (descr[0] == '>' && NpyItemSize(a.dtype) > 1) {
     throw InputError(fmt::format("{}: big-endian data is not supported", path));
@@ -332,9 +333,8 @@ NpyArray ReadNpy(const std::string& path) {
   const int item = NpyItemSize(a.dtype);
   const auto count = ElementCount(a.shape, std::min(kNpyMaxElements, kNpyMaxDataBytes / item));
   if (!count) {
-    throw InputError(fmt::format("{}: shape {} is more than the {} elements or {} bytes "
-                                 "accepted", path, ShapeString(a.shape), kNpyMaxElements,
-                                 kNpyMaxDataBytes));
+    throw InputError(fmt::format("{}: shape {} is more than the {} elements or {} bytes accepted",
+                                 path, ShapeString(a.shape), kNpyMaxElements, kNpyMaxDataBytes));
   }
   const uint64_t bytes = static_cast<uint64_t>(*count) * item;
   const uint64_t offset = 8 + len_bytes + header_len;
@@ -348,8 +348,8 @@ NpyArray ReadNpy(const std::string& path) {
   return a;
 }
 
-std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape,
-                      const void* data, size_t bytes) {
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape, const void* data,
+                      size_t bytes) {
   const int item = NpyItemSize(dtype);
   if (item == 0) throw InputError(fmt::format("dtype '{}' cannot be written", dtype));
   const auto count = ElementCount(shape, kNpyMaxElements);

@@ -16,7 +16,7 @@ inline constexpr int64_t kNpyMaxElements = int64_t{1} << 31;
 inline constexpr int64_t kNpyMaxDataBytes = int64_t{1} << 30;
 
 struct NpyArray {
-  std::string dtype;           // "u1", "i1", "i4", "i8", "f4", "f8"
+  std::string dtype;  // "u1", "i1", "i4", "i8", "f4", "f8"
   std::vector<int64_t> shape;
   std::vector<uint8_t> data;   // raw little-endian elements
   // The element count; InputError if a dimension is negative or the count exceeds
@@ -35,8 +35,8 @@ int NpyItemSize(const std::string& dtype);
 NpyArray ReadNpy(const std::string& path);
 // The bytes of an .npy file (format 1.0); InputError if `bytes` does not match the dtype and
 // shape.
-std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape,
-                      const void* data, size_t bytes);
+std::string EncodeNpy(const std::string& dtype, const std::vector<int64_t>& shape, const void* data,
+                      size_t bytes);
 // Writes one atomically (host/io/files.h); throws InputError naming the file if it cannot be
 // written completely (e.g. a full disk), or if `bytes` does not match the dtype and shape.
 void WriteNpy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,

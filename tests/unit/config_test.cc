@@ -139,8 +139,7 @@ void LoadAndPrepareNet(const std::string& path) {
 }
 
 TEST(ConfigTest, EveryBadNetInputFailsWithItsMessage) {
-  const int checked =
-      CheckBadInputs(kSource / "tests/data/bad_inputs", "net_", LoadAndPrepareNet);
+  const int checked = CheckBadInputs(kSource / "tests/data/bad_inputs", "net_", LoadAndPrepareNet);
   EXPECT_GE(checked, 35);
 }
 
@@ -213,13 +212,12 @@ TEST(ConfigTest, ReadmeHwTableIsTheKeyTable) {
   ASSERT_EQ(rows.size(), keys.size()) << "configs/README.md lists another number of hw keys";
   for (size_t i = 0; i < keys.size(); ++i) {
     const HwKey& k = keys[i];
-    const std::vector<std::string> expected = {
-        k.name,
-        HwKeyTypeName(k.type),
-        *k.unit ? k.unit : "—",
-        HwKeyRange(k),
-        k.default_value ? k.default_value : "required",
-        k.description};
+    const std::vector<std::string> expected = {k.name,
+                                               HwKeyTypeName(k.type),
+                                               *k.unit ? k.unit : "—",
+                                               HwKeyRange(k),
+                                               k.default_value ? k.default_value : "required",
+                                               k.description};
     std::string row = "|";
     for (const auto& cell : expected) row += " " + cell + " |";
     EXPECT_EQ(rows[i], expected) << "configs/README.md row " << i + 1 << " should read\n" << row;
@@ -236,23 +234,27 @@ TEST(ConfigTest, HwConfigDefaultsAreTheTableDefaults) {
 
 TEST(ConfigTest, HwConfigFieldsRenderEveryKeyInFileUnits) {
   const HwConfig hw = LoadHwConfig((kSource / "configs/hw/small.yaml").string());
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"name", "small"},           {"array_rows", "8"},
-      {"array_cols", "16"},        {"abuf_kib", "4"},
-      {"wbuf_kib", "16"},          {"obuf_kib", "2"},
-      {"dram_latency_cycles", "50"}, {"dram_bytes_per_cycle", "8"},
-      {"dram_mib", "16"},          {"clock_mhz", "200"},
-      {"watchdog_cycles", "50000"}};
+  const std::vector<std::pair<std::string, std::string>> expected = {{"name", "small"},
+                                                                     {"array_rows", "8"},
+                                                                     {"array_cols", "16"},
+                                                                     {"abuf_kib", "4"},
+                                                                     {"wbuf_kib", "16"},
+                                                                     {"obuf_kib", "2"},
+                                                                     {"dram_latency_cycles", "50"},
+                                                                     {"dram_bytes_per_cycle", "8"},
+                                                                     {"dram_mib", "16"},
+                                                                     {"clock_mhz", "200"},
+                                                                     {"watchdog_cycles", "50000"}};
   EXPECT_EQ(HwConfigFields(hw), expected);
-  EXPECT_EQ(HwVerilatorParams(hw), (std::vector<std::string>{
-                                       "-GRows=8", "-GAbufWords=256", "-GWbufWords=1024",
-                                       "-GObufWords=128"}));
+  EXPECT_EQ(HwVerilatorParams(hw),
+            (std::vector<std::string>{"-GRows=8", "-GAbufWords=256", "-GWbufWords=1024",
+                                      "-GObufWords=128"}));
 }
 
 // A fresh directory under the system's temporary directory.
 fs::path TempDir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("sasim_config_test_" + name + "_" +
-                                                     std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("sasim_config_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

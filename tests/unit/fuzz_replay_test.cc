@@ -25,8 +25,8 @@ TEST(FuzzReplayTest, EverySeedAndFindingLoadsOrIsRefused) {
                  {"npy", {"t.npy", fuzz::RunNpy}}};
   for (const auto& [target, run] : targets) {
     int replayed = 0;
-    for (const auto& entry : fs::directory_iterator(fs::path(SASIM_SOURCE_DIR) / "tests/data/fuzz" /
-                                                    target)) {
+    for (const auto& entry :
+         fs::directory_iterator(fs::path(SASIM_SOURCE_DIR) / "tests/data/fuzz" / target)) {
       SCOPED_TRACE(entry.path().string());
       std::ifstream in(entry.path(), std::ios::binary);
       const std::string bytes((std::istreambuf_iterator<char>(in)),

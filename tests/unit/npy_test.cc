@@ -30,8 +30,7 @@ fs::path TempDir() {
 }
 
 // Writes a .npy file by hand: any version, any header text, any data.
-void WriteRaw(const fs::path& path, int major, const std::string& header,
-              const std::string& data) {
+void WriteRaw(const fs::path& path, int major, const std::string& header, const std::string& data) {
   std::string file = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
   const uint32_t len = static_cast<uint32_t>(header.size());
   for (int k = 0; k < (major == 1 ? 2 : 4); ++k) file += static_cast<char>((len >> (8 * k)) & 0xff);
@@ -49,8 +48,8 @@ std::string Message(const fs::path& path) {
 
 TEST(NpyTest, HeaderPaddedWithFortyThousandBlanksIsRead) {
   const fs::path path = TempDir() / "padded.npy";
-  const std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }" +
-                             std::string(40000, ' ') + "\n";
+  const std::string header =
+      "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }" + std::string(40000, ' ') + "\n";
   const int32_t v[2] = {-7, 1 << 20};
   WriteRaw(path, 2, header, std::string(reinterpret_cast<const char*>(v), 8));
   const NpyArray a = ReadNpy(path.string());
@@ -81,8 +80,7 @@ TEST(NpyTest, OverflowingShapesAreRefusedBeforeAllocating) {
   for (const std::string shape : {"(3037000500, 3037000500)", "(4611686018427387904, 4)",
                                   "(65536, 65536)", "(2147483648,)"}) {
     SCOPED_TRACE(shape);
-    WriteRaw(path, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': " + shape + ", }\n",
-             "");
+    WriteRaw(path, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': " + shape + ", }\n", "");
     EXPECT_NE(Message(path).find("accepted"), std::string::npos) << Message(path);
   }
   // Within the bounds, but the file does not hold the data: refused from the file size.
@@ -126,8 +124,7 @@ TEST(NpyTest, WriteRefusesDataThatDoesNotMatchTheShape) {
 
 TEST(NpyTest, WriteIntoAMissingDirectoryIsAnInputError) {
   const std::vector<uint8_t> data(4);
-  EXPECT_THROW(WriteNpy("/nonexistent/dir/x.npy", "u1", {4}, data.data(), data.size()),
-               InputError);
+  EXPECT_THROW(WriteNpy("/nonexistent/dir/x.npy", "u1", {4}, data.data(), data.size()), InputError);
 }
 
 // A write that fails halfway (here: the file size limit, as a full disk would) is an error and
