@@ -186,7 +186,8 @@ const char* CounterName(Counter c) {
       "cycles",          "busy_cycles",    "stall_load",   "stall_store",  "stall_fetch",
       "macs",            "macs_zero",      "abuf_reads",   "abuf_writes",  "wbuf_reads",
       "wbuf_writes",     "obuf_reads",     "obuf_writes",  "dram_read_bytes",
-      "dram_write_bytes", "requant_ops",   "pool_ops",     "commands",     "cmd_fetch_bytes", "issue_cycles"};
+      "dram_write_bytes", "requant_ops",   "pool_ops",     "commands",     "cmd_fetch_bytes",
+      "issue_cycles",    "acc_wraps"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == kNumCounters);
   return kNames[static_cast<int>(c)];
 }

@@ -1,6 +1,6 @@
-// The accelerator's command encoding and CSR map: written once here, mirrored by rtl/sa_ctrl.sv
-// and documented in docs/isa.md. A command is 8 little-endian 32-bit words (two 16-byte DRAM
-// beats); word 0 holds the opcode in bits 7:0.
+// The accelerator's command encoding and CSR map: written once here, mirrored by rtl/sa_pkg.sv
+// (tests/rtl/isa_pkg_test.cc holds the two equal) and documented in docs/isa.md. A command is
+// 8 little-endian 32-bit words (two 16-byte DRAM beats); word 0 holds the opcode in bits 7:0.
 #ifndef SASIM_CONTRACT_ISA_H_
 #define SASIM_CONTRACT_ISA_H_
 
@@ -135,6 +135,7 @@ enum class Counter : uint8_t {
   kCommands,            // commands executed
   kCmdFetchBytes,       // bytes of command stream fetched (ahead-fetch past END included)
   kIssueCycles,         // cycles the compute engine fed the array (steps and fold bubbles)
+  kAccWraps,            // PE accumulation steps whose int32 sum wrapped (docs/isa.md)
   kCount
 };
 inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);

@@ -1,8 +1,9 @@
+`include "sa_assert.svh"
+
 // sa_array: Rows x Cols output-stationary systolic array with its feeders, drain and requantizers.
 //
-// Inputs are given unskewed, one reduction step per cycle: act_i[r] is the activation of the
-// output pixel mapped to row r, wgt_i[c] and bias_i[c] belong to the output channel mapped to
-// column c. in_first_i / in_last_i mark the first and last step of a fold (one output tile);
+// Inputs are given unskewed, one reduction step per cycle: activation r is that of the output
+// pixel mapped to row r, weight c and bias c belong to the output channel mapped to column c. in_first_i / in_last_i mark the first and last step of a fold (one output tile);
 // the bias is used on the first step. The feeders skew row r by r cycles and column c by c.
 //
 // Each column drains its finished fold by shifting results down, bottom row first, while the
@@ -13,38 +14,44 @@
 // Rule for the stream: successive in_last_i pulses must be at least Rows cycles apart (insert
 // bubbles with in_valid_i low when a fold is shorter), bias_i must hold for a whole fold (every
 // step and bubble of it: a column's PEs take it from one skewed wire), and relu_i/shift_i/round_i
-// must hold
-// from the cycle before a fold's first result leaves until its last result has left.
+// must hold from the cycle before a fold's first result leaves until its last result has left.
+// Each cycle wraps_o counts the PEs whose accumulation step of the previous cycle wrapped int32.
 // Latency: the first result row of a fold leaves Rows+Cols-1 cycles after the cycle that
 // presents the fold's last step; the other rows follow one per cycle.
-module sa_array
-  import sa_pkg::*;
-#(
+module sa_array #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16,
-  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1
+  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1,
+  localparam int unsigned WrapW   = $clog2(Rows * Cols + 1)
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
-  // Operand stream.
+  // Operand stream. Vectors are flat for Yosys: row r's activation is act_i[8*r +: 8], column
+  // c's weight and bias are wgt_i[8*c +: 8] and bias_i[32*c +: 32] (int8, int32).
   input  logic                      in_valid_i,
   input  logic                      in_first_i,
   input  logic                      in_last_i,
-  input  logic               [7:0]  act_i  [Rows],
-  input  logic signed        [7:0]  wgt_i  [Cols],
-  input  logic signed        [31:0] bias_i [Cols],
+  input  logic        [Rows*8-1:0]  act_i,
+  input  logic        [Cols*8-1:0]  wgt_i,
+  input  logic        [Cols*32-1:0] bias_i,
   // Requantizer configuration (per layer).
   input  logic                      relu_i,
   input  logic               [4:0]  shift_i,
-  input  round_mode_e               round_i,
-  // Result stream.
+  input  sa_pkg::round_mode_e       round_i,
+  // Result stream: column c's int32 result and its uint8 requantization at [32*c +: 32] and
+  // [8*c +: 8].
   output logic                      out_valid_o,
   output logic        [RowIdxW-1:0] out_row_o,
-  output logic signed        [31:0] out_acc_o [Cols],
-  output logic               [7:0]  out_q_o   [Cols],
+  output logic        [Cols*32-1:0] out_acc_o,
+  output logic        [Cols*8-1:0]  out_q_o,
   // High while any fold is inside the array (skew, compute or drain).
-  output logic                      busy_o
+  output logic                      busy_o,
+  // PEs whose accumulation step wrapped int32 (sa_pe), one cycle after the step.
+  output logic        [WrapW-1:0]   wraps_o
 );
+
+  `SA_ASSERT_INIT(g_rows_positive, Rows >= 1 && Rows <= 255)
+  `SA_ASSERT_INIT(g_cols_positive, Cols >= 1 && Cols <= 255)
 
   // The grid's internals stay out of waveforms (sixteen thousand signals); a 2x2 corner of PEs
   // is traced through the corner_* probes below.
@@ -59,6 +66,7 @@ module sa_array
   logic signed [31:0] res_v   [Rows+1][Cols];
   logic               take    [Rows][Cols];
   logic signed [31:0] acc_g   [Rows][Cols];
+  logic [Rows*Cols-1:0] wrap_bits;
 
   logic [Cols-1:0] col_draining;
   logic [Cols-1:0] col_pending;
@@ -72,7 +80,7 @@ module sa_array
   logic signed [31:0] in_bias_q [Cols];
   logic               relu_q;
   logic        [4:0]  shift_q;
-  round_mode_e        round_q;
+  sa_pkg::round_mode_e round_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -86,16 +94,15 @@ module sa_array
       end
       relu_q  <= 1'b0;
       shift_q <= '0;
-      round_q <= RoundFloor;
+      round_q <= sa_pkg::RoundFloor;
     end else begin
       in_valid_q <= in_valid_i;
       in_first_q <= in_first_i;
       in_last_q  <= in_last_i;
-      // Element by element: Verilator 5.006 miscompiles a whole-array copy from a 16-entry port.
-      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= act_i[r];
+      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= act_i[8*r +: 8];
       for (int unsigned c = 0; c < Cols; c++) begin
-        in_wgt_q[c]  <= wgt_i[c];
-        in_bias_q[c] <= bias_i[c];
+        in_wgt_q[c]  <= $signed(wgt_i[8*c +: 8]);
+        in_bias_q[c] <= $signed(bias_i[32*c +: 32]);
       end
       relu_q     <= relu_i;
       shift_q    <= shift_i;
@@ -195,6 +202,7 @@ module sa_array
         .res_i      (res_v[r][c]),
         .res_take_i (take[r][c]),
         .res_o      (res_v[r+1][c]),
+        .wrap_o     (wrap_bits[r*Cols+c]),
         .acc_o      (acc_g[r][c])
       );
     end
@@ -227,6 +235,11 @@ module sa_array
   logic               drain_active [Cols];
   logic [RowIdxW-1:0] drain_cnt    [Cols];
   logic        [7:0]  col_q        [Cols];
+  // The result stream by column (traced: waveform views show column 0).
+  /* verilator tracing_on */
+  logic signed [31:0] out_acc      [Cols];
+  logic        [7:0]  out_q        [Cols];
+  /* verilator tracing_off */
 
   for (genvar c = 0; c < Cols; c++) begin : g_drain
     logic               busy_q, busy_d;
@@ -269,8 +282,8 @@ module sa_array
     // Column c drains c cycles after column 0: delay it by Cols-1-c to line up with the last.
     localparam int unsigned Delay = Cols - 1 - c;
     if (Delay == 0) begin : g_nodelay
-      assign out_acc_o[c] = res_v[Rows][c];
-      assign out_q_o[c]   = col_q[c];
+      assign out_acc[c] = res_v[Rows][c];
+      assign out_q[c]   = col_q[c];
     end else begin : g_deskew
       logic signed [31:0] acc_q [Delay];
       logic        [7:0]  q_q   [Delay];
@@ -289,11 +302,13 @@ module sa_array
           end
         end
       end
-      assign out_acc_o[c] = acc_q[Delay-1];
-      assign out_q_o[c]   = q_q[Delay-1];
+      assign out_acc[c] = acc_q[Delay-1];
+      assign out_q[c]   = q_q[Delay-1];
     end
 
-    assign col_draining[c] = drain_active[c];
+    assign col_draining[c]       = drain_active[c];
+    assign out_acc_o[32*c +: 32] = out_acc[c];
+    assign out_q_o[8*c +: 8]     = out_q[c];
   end
 
   assign out_valid_o = drain_active[Cols-1];
@@ -310,21 +325,31 @@ module sa_array
   end
   assign busy_o = in_valid_i || in_valid_q || (|col_pending) || (|col_in_grid) || (|col_draining);
 
-`ifndef SYNTHESIS
+  // Wrapped accumulations this cycle, summed over the grid.
+  assign wraps_o = WrapW'($countones(wrap_bits));
+
   // Successive folds closer than Rows cycles would overwrite results still draining.
-  logic [RowIdxW:0] since_last_q;
+  // This is also what keeps a PE from capturing a result into a drain register still in use.
+`ifndef SYNTHESIS
+  logic [RowIdxW:0] since_last_q, since_last_d;
+  always_comb begin
+    since_last_d = since_last_q;
+    if (in_valid_i && in_last_i) begin
+      since_last_d = '0;
+    end else if (since_last_q != '1) begin
+      since_last_d = since_last_q + 1'b1;
+    end
+  end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       since_last_q <= '1;
-    end else if (in_valid_i && in_last_i) begin
-      since_last_q <= '0;
-    end else if (since_last_q != '1) begin
-      since_last_q <= since_last_q + 1'b1;
+    end else begin
+      since_last_q <= since_last_d;
     end
   end
-  // This is also what keeps a PE from capturing a result into a drain register still in use.
-  FoldsAtLeastRowsApart: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (in_valid_i && in_last_i) |-> (32'(since_last_q) >= Rows - 1));
+  `SA_ASSERT(FoldsAtLeastRowsApart, (in_valid_i && in_last_i) |-> (32'(since_last_q) >= Rows - 1))
 `endif
+  `SA_ASSERT_KNOWN(InValidKnown, in_valid_i)
+  `SA_ASSERT_KNOWN(OutValidKnown, out_valid_o)
 
 endmodule

@@ -1,57 +1,66 @@
+`include "sa_assert.svh"
+
 // sa_compute: the compute engine. Runs one COMPUTE command: all folds of one 16-channel output
 // block of a conv (a linear layer is a 1x1 conv on a 1x1 image) over the activations in the
 // activation buffer and the weights in the weight buffer, writing requantized (and optionally
 // 2x2 max-pooled) results to the output buffer.
 //
-// im2col is done here, in hardware: each fold maps Rows output pixels to the array rows; every
-// cycle issues one reduction step k = (channel block, ky, kx, channel) and reads, per row, the
-// activation word of tap (y, x) = (e*stride + ky + y_off, f*stride + kx + x_off). Taps outside
-// the buffered rows or the image width are padding and read as the zero point 128 without an
-// SRAM access. A word holds 16 channels, so a row reads the buffer once per 16 steps.
-// The next fold is set up on the last step of the current one, so folds issue back to back; a
-// fold shorter than Rows steps is padded with bubbles (sa_array's rule).
-// Drained rows pass through sa_pool (bypassed unless pooling) into the output buffer.
-// Latency: a command finishes about Rows + 16 + 2 cycles after its last step is issued.
-module sa_compute
-  import sa_pkg::*;
-#(
+// sa_im2col walks the folds and reduction steps and gives each array row's activation address;
+// this block reads the buffers, feeds the array one step per cycle, and writes what drains:
+// a row holds the 16-channel word of its tap for the 16 steps that use it, padding taps read as
+// the zero point 128 without an SRAM access, and idle rows and columns get zeros. The next fold
+// is set up on the last step of the current one, so folds issue back to back; a fold shorter
+// than Rows steps is padded with bubbles (sa_array's rule). A descriptor FIFO remembers each
+// fold's real rows and output address until its results drain; drained rows pass through
+// sa_pool (bypassed unless pooling) into the output buffer.
+// Buffer ports are flat vectors (Yosys): row r's activation port at [16*r +: 16] / [128*r +: 128],
+// weight buffer port 0 (weights) and 1..4 (the 16 biases) at [16*p +: 16] / [128*p +: 128].
+// Latency: start_i to the first step 2 cycles; a command finishes (done_o) about Rows + 16 + 2
+// cycles after its last step is issued.
+module sa_compute #(
   parameter int unsigned Rows      = 16,
   parameter int unsigned FifoDepth = 8
 ) (
-  input  logic               clk_i,
-  input  logic               rst_ni,
-  input  logic               start_i,
-  input  compute_cmd_t       cmd_i,
-  output logic               busy_o,
-  output logic               done_o,
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 start_i,
+  input  sa_pkg::compute_cmd_t cmd_i,
+  output logic                 busy_o,
+  output logic                 done_o,
   // Buffer ports and event counts stay out of waveforms (wide, and the same nets as elsewhere);
   // the output buffer writes are traced.
   /* verilator tracing_off */
   // Activation buffer: one read port per array row.
-  output logic        [15:0] abuf_raddr_o [Rows],
-  input  logic       [127:0] abuf_rdata_i [Rows],
+  output logic [Rows*16-1:0]   abuf_raddr_o,
+  input  logic [Rows*128-1:0]  abuf_rdata_i,
   // Weight buffer: port 0 weights, ports 1..4 the 16 biases.
-  output logic        [15:0] wbuf_raddr_o [5],
-  input  logic       [127:0] wbuf_rdata_i [5],
+  output logic [5*16-1:0]      wbuf_raddr_o,
+  input  logic [5*128-1:0]     wbuf_rdata_i,
   // Output buffer write port.
   /* verilator tracing_on */
-  output logic               obuf_we_o,
-  output logic        [15:0] obuf_waddr_o,
-  output logic       [127:0] obuf_wdata_o,
+  output logic                 obuf_we_o,
+  output logic [15:0]          obuf_waddr_o,
+  output logic [127:0]         obuf_wdata_o,
   /* verilator tracing_off */
   // Events this cycle, for the performance counters.
-  output logic        [15:0] ev_abuf_reads_o,
-  output logic         [2:0] ev_wbuf_reads_o,
-  output logic        [15:0] ev_macs_o,
-  output logic        [15:0] ev_macs_zero_o,
-  output logic         [4:0] ev_requant_o,
-  output logic         [4:0] ev_pool_o,
-  output logic               ev_issue_o     // a fold step or bubble goes to the array
+  output logic [15:0]          ev_abuf_reads_o,
+  output logic [2:0]           ev_wbuf_reads_o,
+  output logic [15:0]          ev_macs_o,
+  output logic [15:0]          ev_macs_zero_o,
+  output logic [4:0]           ev_requant_o,
+  output logic [4:0]           ev_pool_o,
+  output logic                 ev_issue_o,     // a fold step or bubble goes to the array
+  output logic [15:0]          ev_acc_wraps_o  // PEs whose accumulation wrapped int32
 );
 
-  localparam int unsigned Cols = 16;
-  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1;
+  localparam int unsigned Cols     = 16;
+  localparam int unsigned RowIdxW  = (Rows > 1) ? $clog2(Rows) : 1;
   localparam int unsigned FifoIdxW = $clog2(FifoDepth);
+  localparam int unsigned WrapW    = $clog2(Rows * Cols + 1);
+
+  `SA_ASSERT_INIT(g_rows_range, Rows >= 1 && Rows <= 255)
+  `SA_ASSERT_INIT(g_events_fit, Rows * Cols < 65536)
+  `SA_ASSERT_INIT(g_fifo_pow2, FifoDepth >= 2 && (1 << FifoIdxW) == FifoDepth)
 
   typedef enum logic [1:0] {
     CompIdle  = 2'd0,
@@ -61,217 +70,126 @@ module sa_compute
   } comp_state_e;
 
   /* verilator tracing_on */
-  comp_state_e  state_q;
-  compute_cmd_t cmd_q;
+  comp_state_e          state_q;
+  sa_pkg::compute_cmd_t cmd_q;
   /* verilator tracing_off */
-  comp_state_e  state_d;
-  compute_cmd_t cmd_d;
+  comp_state_e          state_d;
+  sa_pkg::compute_cmd_t cmd_d;
+  logic [RowIdxW:0]     since_last_q, since_last_d;  // cycles since the last fold's last step
 
-  // Per-command constants.
-  logic [31:0] steps_q, steps_d;      // K = channels * kernel_h * kernel_w
-  logic [31:0] plane_q, plane_d;      // in_rows * in_width: words per channel block
-  logic [31:0] pixels_q, pixels_d;    // out_rows * out_width
-  logic [11:0] last_cb_q, last_cb_d;  // index of the last channel block
-  logic [4:0]  last_cl_q, last_cl_d;  // channels in the last block (1..16)
-
-  // Step counters.
-  /* verilator tracing_on */
-  logic [31:0] k_q;
-  logic [31:0] m0_q;            // first pixel of the current fold
-  /* verilator tracing_off */
-  logic [31:0] k_d;
-  logic [4:0]  ci_q, ci_d;
-  logic [3:0]  kx_q, kx_d, ky_q, ky_d;
-  logic [11:0] cb_q, cb_d;
-  logic [31:0] tap_off_q, tap_off_d;  // cb * plane + ky * in_width + kx
-  logic [31:0] m0_d;
-  logic [RowIdxW:0] since_last_q, since_last_d;
-
-  // Coordinates of the next fold's first pixel (window coordinates when pooling).
-  logic [15:0] nf_e_q, nf_e_d, nf_f_q, nf_f_d;
-
-  // Per-row state of the current fold.
-  logic signed [31:0] rowbase_q [Rows];
-  logic signed [31:0] rowbase_n [Rows];
-  logic signed [17:0] ybase_q [Rows];
-  logic signed [17:0] ybase_n [Rows];
-  logic signed [17:0] xbase_q [Rows];
-  logic signed [17:0] xbase_n [Rows];
-  logic [Rows-1:0]    rvalid_q, rvalid_n;
-  logic [127:0]       word_q [Rows];
-  logic [15:0]        next_e, next_f;
-
+  logic [127:0]       word_q [Rows];  // each row's word of the current tap
+  logic [127:0]       word_d [Rows];
   logic signed [31:0] bias_q [Cols];
   logic signed [31:0] bias_d [Cols];
 
   // ---------------------------------------------------------------------------------------------
-  // Set-up of the next fold: row r holds pixel m0 + r. Without pooling pixels are in raster
-  // order; with pooling they go window by window (four consecutive rows form one 2x2 window).
-  logic [31:0] next_m0;
-  always_comb begin
-    logic [15:0] ce, cf, width_units, e_r, f_r;
-    logic [31:0] m_r;
-    next_m0     = (state_q == CompIdle || state_q == CompStart) ? 32'd0 : m0_q + 32'(Rows);
-    width_units = cmd_q.pool ? {1'b0, cmd_q.out_width[15:1]} : cmd_q.out_width;
-    ce          = nf_e_q;
-    cf          = nf_f_q;
-    for (int unsigned r = 0; r < Rows; r++) begin
-      if (cmd_q.pool) begin
-        e_r = {ce[14:0], 1'b0} + 16'((r >> 1) & 1);
-        f_r = {cf[14:0], 1'b0} + 16'(r & 1);
-      end else begin
-        e_r = ce;
-        f_r = cf;
-      end
-      ybase_n[r]   = 18'($signed({2'b0, e_r}) * $signed({14'b0, cmd_q.stride})) +
-                     18'(cmd_q.y_off);
-      xbase_n[r]   = 18'($signed({2'b0, f_r}) * $signed({14'b0, cmd_q.stride})) +
-                     18'(cmd_q.x_off);
-      rowbase_n[r] = 32'(ybase_n[r]) * $signed({16'b0, cmd_q.in_width}) + 32'(xbase_n[r]);
-      m_r          = next_m0 + 32'(r);
-      rvalid_n[r]  = m_r < pixels_q;
-      if (!cmd_q.pool || ((r & 3) == 3)) begin
-        if (cf + 16'd1 == width_units) begin
-          cf = '0;
-          ce = ce + 16'd1;
-        end else begin
-          cf = cf + 16'd1;
-        end
-      end
-    end
-    next_e = ce;
-    next_f = cf;
-  end
+  // im2col.
+  logic                 im_start, im_first_fold;
+  logic                 step_first, step_last, more_folds;
+  logic [Rows-1:0]      rows_valid, tap_valid;
+  logic                 word_first;
+  logic [3:0]           chan;
+  logic [15:0]          wgt_raddr;
+  logic                 fold_load;
+  logic [Rows-1:0]      next_rows_valid;
+  logic [15:0]          next_obuf_addr;
+  logic                 issuing;  // a valid step goes to the array this cycle
+
+  assign im_start      = (state_q == CompIdle) && start_i;
+  assign im_first_fold = (state_q == CompStart);
+
+  /* verilator tracing_on */
+  sa_im2col #(
+    .Rows (Rows)
+  ) u_im2col (
+    .clk_i,
+    .rst_ni,
+    .start_i           (im_start),
+    .start_cmd_i       (cmd_i),
+    .cmd_i             (cmd_q),
+    .first_fold_i      (im_first_fold),
+    .step_i            (issuing),
+    .step_first_o      (step_first),
+    .step_last_o       (step_last),
+    .more_folds_o      (more_folds),
+    .rows_valid_o      (rows_valid),
+    .tap_valid_o       (tap_valid),
+    .abuf_raddr_o      (abuf_raddr_o),
+    .word_first_o      (word_first),
+    .chan_o            (chan),
+    .wgt_raddr_o       (wgt_raddr),
+    .fold_load_o       (fold_load),
+    .next_rows_valid_o (next_rows_valid),
+    .next_obuf_addr_o  (next_obuf_addr)
+  );
+  /* verilator tracing_off */
 
   // ---------------------------------------------------------------------------------------------
-  // Step issue: addresses, activations, weights.
-  logic        issuing;       // a valid step goes to the array this cycle
-  logic        step_first, step_last;
-  logic        more_folds;
+  // Operands of the step.
   logic        fifo_full, fifo_empty;
-  logic        read_words;
-  logic [Rows-1:0] inb;
+  logic [127:0] abuf_word [Rows];
+  logic [127:0] wbuf_word [5];
   logic [7:0]  act [Rows];
-  logic signed [7:0]  wgt [Cols];
-  logic signed [31:0] bias_in [Cols];
+  logic signed [7:0] wgt [Cols];
   logic        last_allowed;
   logic        pool_in_valid;  // a real pixel row leaves the array this cycle
 
+  for (genvar r = 0; r < Rows; r++) begin : g_abuf_word
+    assign abuf_word[r] = abuf_rdata_i[128*r +: 128];
+  end
+  for (genvar p = 0; p < 5; p++) begin : g_wbuf_word
+    assign wbuf_word[p] = wbuf_rdata_i[128*p +: 128];
+  end
+
   always_comb begin
-    logic signed [17:0] y, x;
-    step_first   = (k_q == 32'd0);
-    step_last    = (k_q == steps_q - 32'd1);
-    more_folds   = (m0_q + 32'(Rows)) < pixels_q;
+    // The array's rule: a fold's last step at least Rows cycles after the previous fold's; and a
+    // next fold needs a free descriptor slot.
     last_allowed = (32'(since_last_q) >= Rows - 1) && (!more_folds || !fifo_full);
     issuing      = (state_q == CompRun) && (!step_last || last_allowed);
-    read_words   = (ci_q == 5'd0);
     for (int unsigned r = 0; r < Rows; r++) begin
-      y = ybase_q[r] + 18'(ky_q);
-      x = xbase_q[r] + 18'(kx_q);
-      inb[r] = rvalid_q[r] && (y >= 0) && (y < $signed({2'b0, cmd_q.in_rows})) &&
-               (x >= 0) && (x < $signed({2'b0, cmd_q.in_width}));
-      abuf_raddr_o[r] = cmd_q.abuf_base + 16'(rowbase_q[r] + $signed(tap_off_q));
       act[r] = 8'h80;  // padding and idle rows: the zero point
-      if (inb[r]) begin
-        act[r] = read_words ? abuf_rdata_i[r][8*ci_q[3:0] +: 8] : word_q[r][8*ci_q[3:0] +: 8];
+      if (tap_valid[r]) begin
+        act[r] = word_first ? abuf_word[r][8*chan +: 8] : word_q[r][8*chan +: 8];
       end
+      word_d[r] = (issuing && word_first) ? abuf_word[r] : word_q[r];
     end
-    wbuf_raddr_o[0] = cmd_q.wbuf_base + 16'd4 + 16'(k_q);
+    wbuf_raddr_o[0 +: 16] = wgt_raddr;
     for (int unsigned i = 1; i < 5; i++) begin
-      wbuf_raddr_o[i] = cmd_q.wbuf_base + 16'(i - 1);
+      wbuf_raddr_o[16*i +: 16] = cmd_q.wbuf_base + 16'(i - 1);
     end
     for (int unsigned c = 0; c < Cols; c++) begin
-      wgt[c]     = (5'(c) < cmd_q.n_valid) ? wbuf_rdata_i[0][8*c +: 8] : 8'sd0;
-      bias_d[c]  = (5'(c) < cmd_q.n_valid) ? wbuf_rdata_i[1 + c/4][32*(c%4) +: 32] : 32'sd0;
-      bias_in[c] = bias_q[c];
+      wgt[c]    = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[0][8*c +: 8]) : 8'sd0;
+      bias_d[c] = bias_q[c];
+      if (state_q == CompStart) begin
+        // Biases are latched while the first fold is set up.
+        bias_d[c] = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[1 + c/4][32*(c%4) +: 32]) :
+                                               32'sd0;
+      end
     end
   end
 
-  // Step counters and fold transitions.
+  // Command sequencing.
   always_comb begin
     state_d      = state_q;
     cmd_d        = cmd_q;
-    steps_d      = steps_q;
-    plane_d      = plane_q;
-    pixels_d     = pixels_q;
-    last_cb_d    = last_cb_q;
-    last_cl_d    = last_cl_q;
-    k_d          = k_q;
-    ci_d         = ci_q;
-    kx_d         = kx_q;
-    ky_d         = ky_q;
-    cb_d         = cb_q;
-    tap_off_d    = tap_off_q;
-    m0_d         = m0_q;
-    nf_e_d       = nf_e_q;
-    nf_f_d       = nf_f_q;
     since_last_d = (since_last_q == '1) ? since_last_q : since_last_q + 1'b1;
     done_o       = 1'b0;
 
     unique case (state_q)
       CompIdle: begin
         if (start_i) begin
-          state_d   = CompStart;
-          cmd_d     = cmd_i;
-          steps_d   = 32'(cmd_i.channels) * 32'(cmd_i.kernel_h) * 32'(cmd_i.kernel_w);
-          plane_d   = 32'(cmd_i.in_rows) * 32'(cmd_i.in_width);
-          pixels_d  = 32'(cmd_i.out_rows) * 32'(cmd_i.out_width);
-          last_cb_d = 12'((cmd_i.channels - 16'd1) >> 4);
-          last_cl_d = 5'(((cmd_i.channels - 16'd1) & 16'hf) + 16'd1);
-          nf_e_d    = '0;
-          nf_f_d    = '0;
+          state_d = CompStart;
+          cmd_d   = cmd_i;
         end
       end
       CompStart: begin
-        // Biases are latched this cycle; the first fold's rows are set up.
-        state_d   = CompRun;
-        m0_d      = '0;
-        nf_e_d    = next_e;
-        nf_f_d    = next_f;
-        k_d       = '0;
-        ci_d      = '0;
-        kx_d      = '0;
-        ky_d      = '0;
-        cb_d      = '0;
-        tap_off_d = '0;
+        state_d = CompRun;
       end
       CompRun: begin
-        if (issuing) begin
-          k_d = k_q + 32'd1;
-          if (ci_q + 5'd1 == ((cb_q == last_cb_q) ? last_cl_q : 5'd16)) begin
-            ci_d = '0;
-            if (kx_q + 4'd1 == cmd_q.kernel_w) begin
-              kx_d = '0;
-              if (ky_q + 4'd1 == cmd_q.kernel_h) begin
-                ky_d      = '0;
-                cb_d      = cb_q + 12'd1;
-                tap_off_d = (32'(cb_q) + 32'd1) * plane_q;
-              end else begin
-                ky_d      = ky_q + 4'd1;
-                tap_off_d = tap_off_q + 32'(cmd_q.in_width) - 32'(cmd_q.kernel_w) + 32'd1;
-              end
-            end else begin
-              kx_d      = kx_q + 4'd1;
-              tap_off_d = tap_off_q + 32'd1;
-            end
-          end else begin
-            ci_d = ci_q + 5'd1;
-          end
-          if (step_last) begin
-            since_last_d = '0;
-            k_d       = '0;
-            ci_d      = '0;
-            kx_d      = '0;
-            ky_d      = '0;
-            cb_d      = '0;
-            tap_off_d = '0;
-            if (more_folds) begin
-              m0_d   = m0_q + 32'(Rows);
-              nf_e_d = next_e;
-              nf_f_d = next_f;
-            end else begin
-              state_d = CompDrain;
-            end
+        if (issuing && step_last) begin
+          since_last_d = '0;
+          if (!more_folds) begin
+            state_d = CompDrain;
           end
         end
       end
@@ -286,79 +204,41 @@ module sa_compute
     endcase
   end
 
-  // Row state loads on the cycle a fold is set up (start, or the last step of the previous).
-  logic load_rows;
-  assign load_rows = (state_q == CompStart) || (issuing && step_last && more_folds);
-
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q      <= CompIdle;
       cmd_q        <= '0;
-      steps_q      <= '0;
-      plane_q      <= '0;
-      pixels_q     <= '0;
-      last_cb_q    <= '0;
-      last_cl_q    <= '0;
-      k_q          <= '0;
-      ci_q         <= '0;
-      kx_q         <= '0;
-      ky_q         <= '0;
-      cb_q         <= '0;
-      tap_off_q    <= '0;
-      m0_q         <= '0;
-      nf_e_q       <= '0;
-      nf_f_q       <= '0;
       since_last_q <= '1;
-      rvalid_q     <= '0;
-      for (int unsigned r = 0; r < Rows; r++) begin
-        rowbase_q[r] <= '0;
-        ybase_q[r]   <= '0;
-        xbase_q[r]   <= '0;
-        word_q[r]    <= '0;
-      end
+      for (int unsigned r = 0; r < Rows; r++) word_q[r] <= '0;
       for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= '0;
     end else begin
       state_q      <= state_d;
       cmd_q        <= cmd_d;
-      steps_q      <= steps_d;
-      plane_q      <= plane_d;
-      pixels_q     <= pixels_d;
-      last_cb_q    <= last_cb_d;
-      last_cl_q    <= last_cl_d;
-      k_q          <= k_d;
-      ci_q         <= ci_d;
-      kx_q         <= kx_d;
-      ky_q         <= ky_d;
-      cb_q         <= cb_d;
-      tap_off_q    <= tap_off_d;
-      m0_q         <= m0_d;
-      nf_e_q       <= nf_e_d;
-      nf_f_q       <= nf_f_d;
       since_last_q <= since_last_d;
-      if (load_rows) begin
-        rvalid_q <= rvalid_n;
-        for (int unsigned r = 0; r < Rows; r++) begin
-          rowbase_q[r] <= rowbase_n[r];
-          ybase_q[r]   <= ybase_n[r];
-          xbase_q[r]   <= xbase_n[r];
-        end
-      end
-      if (issuing && read_words) begin
-        for (int unsigned r = 0; r < Rows; r++) word_q[r] <= abuf_rdata_i[r];
-      end
-      if (state_q == CompStart) begin
-        for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= bias_d[c];
-      end
+      for (int unsigned r = 0; r < Rows; r++) word_q[r] <= word_d[r];
+      for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= bias_d[c];
     end
   end
 
   // ---------------------------------------------------------------------------------------------
   // The array.
-  logic               arr_out_valid;
-  logic [RowIdxW-1:0] arr_out_row;
-  logic signed [31:0] arr_out_acc [Cols];
-  logic        [7:0]  arr_out_q   [Cols];
-  logic               arr_busy;
+  logic                 arr_out_valid;
+  logic [RowIdxW-1:0]   arr_out_row;
+  logic [Cols*32-1:0]   arr_out_acc;
+  logic [Cols*8-1:0]    arr_out_q;
+  logic                 arr_busy;
+  logic [WrapW-1:0]     arr_wraps;
+  logic [Rows*8-1:0]    arr_act;
+  logic [Cols*8-1:0]    arr_wgt;
+  logic [Cols*32-1:0]   arr_bias;
+
+  always_comb begin
+    for (int unsigned r = 0; r < Rows; r++) arr_act[8*r +: 8] = act[r];
+    for (int unsigned c = 0; c < Cols; c++) begin
+      arr_wgt[8*c +: 8]   = wgt[c];
+      arr_bias[32*c +: 32] = bias_q[c];
+    end
+  end
 
   /* verilator tracing_on */
   sa_array #(
@@ -370,9 +250,9 @@ module sa_compute
     .in_valid_i  (issuing),
     .in_first_i  (issuing && step_first),
     .in_last_i   (issuing && step_last),
-    .act_i       (act),
-    .wgt_i       (wgt),
-    .bias_i      (bias_in),
+    .act_i       (arr_act),
+    .wgt_i       (arr_wgt),
+    .bias_i      (arr_bias),
     .relu_i      (cmd_q.relu),
     .shift_i     (cmd_q.shift),
     .round_i     (cmd_q.round),
@@ -380,31 +260,31 @@ module sa_compute
     .out_row_o   (arr_out_row),
     .out_acc_o   (arr_out_acc),
     .out_q_o     (arr_out_q),
-    .busy_o      (arr_busy)
+    .busy_o      (arr_busy),
+    .wraps_o     (arr_wraps)
   );
-
   /* verilator tracing_off */
 
   // ---------------------------------------------------------------------------------------------
   // Fold descriptors: which rows hold real pixels and where the fold's results go.
-  logic [Rows-1:0] fifo_mask_q [FifoDepth];
-  logic [15:0]     fifo_base_q [FifoDepth];
-  logic [FifoIdxW:0] fifo_count_q, fifo_count_d;
-  logic [FifoIdxW-1:0] fifo_rd_q, fifo_wr_q;
-  logic            fifo_push, fifo_pop;
-  logic [15:0]     push_base;
+  logic [Rows-1:0]     fifo_mask_q [FifoDepth];
+  logic [Rows-1:0]     fifo_mask_d [FifoDepth];
+  logic [15:0]         fifo_base_q [FifoDepth];
+  logic [15:0]         fifo_base_d [FifoDepth];
+  logic [FifoIdxW:0]   fifo_count_q, fifo_count_d;
+  logic [FifoIdxW-1:0] fifo_rd_q, fifo_rd_d, fifo_wr_q, fifo_wr_d;
+  logic                fifo_push, fifo_pop;
 
   assign fifo_full  = (32'(fifo_count_q) == FifoDepth);
   assign fifo_empty = (fifo_count_q == '0);
-  assign fifo_push  = load_rows;
-  assign push_base  = cmd_q.obuf_base + 16'(cmd_q.pool ? (next_m0 >> 2) : next_m0);
+  assign fifo_push  = fold_load;
 
   // Drain: rows leave Rows-1 first; row 0 closes the fold.
   logic        row_real;
   logic [15:0] row_addr;
-  logic [15:0] pool_addr_q;
+  logic [15:0] pool_addr_q, pool_addr_d;
   logic        pool_out_valid;
-  logic [7:0]  pool_out [Cols];
+  logic [Cols*8-1:0] pool_out;
 
   always_comb begin
     row_real      = arr_out_valid && fifo_mask_q[fifo_rd_q][arr_out_row];
@@ -412,7 +292,18 @@ module sa_compute
                     16'(cmd_q.pool ? (32'(arr_out_row) >> 2) : 32'(arr_out_row));
     fifo_pop      = arr_out_valid && (arr_out_row == '0);
     pool_in_valid = row_real;
+    pool_addr_d   = row_real ? row_addr : pool_addr_q;
     fifo_count_d  = fifo_count_q + (FifoIdxW+1)'(fifo_push) - (FifoIdxW+1)'(fifo_pop);
+    fifo_wr_d     = fifo_push ? fifo_wr_q + 1'b1 : fifo_wr_q;
+    fifo_rd_d     = fifo_pop ? fifo_rd_q + 1'b1 : fifo_rd_q;
+    for (int unsigned i = 0; i < FifoDepth; i++) begin
+      fifo_mask_d[i] = fifo_mask_q[i];
+      fifo_base_d[i] = fifo_base_q[i];
+    end
+    if (fifo_push) begin
+      fifo_mask_d[fifo_wr_q] = next_rows_valid;
+      fifo_base_d[fifo_wr_q] = next_obuf_addr;
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -427,16 +318,12 @@ module sa_compute
       end
     end else begin
       fifo_count_q <= fifo_count_d;
-      if (fifo_push) begin
-        fifo_mask_q[fifo_wr_q] <= rvalid_n;
-        fifo_base_q[fifo_wr_q] <= push_base;
-        fifo_wr_q <= fifo_wr_q + 1'b1;
-      end
-      if (fifo_pop) begin
-        fifo_rd_q <= fifo_rd_q + 1'b1;
-      end
-      if (row_real) begin
-        pool_addr_q <= row_addr;
+      fifo_rd_q    <= fifo_rd_d;
+      fifo_wr_q    <= fifo_wr_d;
+      pool_addr_q  <= pool_addr_d;
+      for (int unsigned i = 0; i < FifoDepth; i++) begin
+        fifo_mask_q[i] <= fifo_mask_d[i];
+        fifo_base_q[i] <= fifo_base_d[i];
       end
     end
   end
@@ -454,57 +341,56 @@ module sa_compute
     .out_valid_o (pool_out_valid),
     .out_data_o  (pool_out)
   );
-
   /* verilator tracing_off */
 
-  always_comb begin
-    obuf_we_o    = pool_out_valid;
-    obuf_waddr_o = pool_addr_q;
-    for (int unsigned c = 0; c < Cols; c++) obuf_wdata_o[8*c +: 8] = pool_out[c];
-  end
+  assign obuf_we_o    = pool_out_valid;
+  assign obuf_waddr_o = pool_addr_q;
+  assign obuf_wdata_o = pool_out;
 
   // ---------------------------------------------------------------------------------------------
   // Events.
   always_comb begin
-    int unsigned rows_valid, rows_zero, cols_zero, cols_valid;
-    rows_valid = 0;
-    rows_zero  = 0;
-    cols_zero  = 0;
-    cols_valid = 32'(cmd_q.n_valid);
+    int unsigned rows_valid_n, rows_zero, cols_zero, cols_valid;
+    rows_valid_n = 0;
+    rows_zero    = 0;
+    cols_zero    = 0;
+    cols_valid   = 32'(cmd_q.n_valid);
     ev_abuf_reads_o = '0;
     for (int unsigned r = 0; r < Rows; r++) begin
-      rows_valid = rows_valid + 32'(rvalid_q[r]);
-      rows_zero  = rows_zero + 32'(rvalid_q[r] && act[r] == 8'h80);
-      ev_abuf_reads_o = ev_abuf_reads_o + 16'(issuing && read_words && inb[r]);
+      rows_valid_n = rows_valid_n + 32'(rows_valid[r]);
+      rows_zero    = rows_zero + 32'(rows_valid[r] && act[r] == 8'h80);
+      ev_abuf_reads_o = ev_abuf_reads_o + 16'(issuing && word_first && tap_valid[r]);
     end
     for (int unsigned c = 0; c < Cols; c++) begin
       cols_zero = cols_zero + 32'((5'(c) < cmd_q.n_valid) && wgt[c] == 8'sd0);
     end
     ev_wbuf_reads_o = (state_q == CompStart) ? 3'd4 : (issuing ? 3'd1 : 3'd0);
-    ev_macs_o       = issuing ? 16'(rows_valid * cols_valid) : 16'd0;
-    ev_macs_zero_o  = issuing ? 16'(rows_zero * cols_valid + cols_zero * rows_valid -
+    ev_macs_o       = issuing ? 16'(rows_valid_n * cols_valid) : 16'd0;
+    ev_macs_zero_o  = issuing ? 16'(rows_zero * cols_valid + cols_zero * rows_valid_n -
                                     rows_zero * cols_zero) : 16'd0;
     ev_requant_o    = row_real ? cmd_q.n_valid : 5'd0;
     ev_pool_o       = (pool_out_valid && cmd_q.pool) ? cmd_q.n_valid : 5'd0;
   end
 
-  assign busy_o     = (state_q != CompIdle);
-  assign ev_issue_o = (state_q == CompRun);
+  assign busy_o         = (state_q != CompIdle);
+  assign ev_issue_o     = (state_q == CompRun);
+  assign ev_acc_wraps_o = 16'(arr_wraps);
 
   // Unused: the int32 drain values are for tests of sa_array alone.
   logic unused_acc;
-  always_comb begin
-    unused_acc = arr_busy;
-    for (int unsigned c = 0; c < Cols; c++) unused_acc = unused_acc ^ (^arr_out_acc[c]);
-  end
+  assign unused_acc = arr_busy ^ (^arr_out_acc);
 
-`ifndef SYNTHESIS
-  FifoNoOverflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(fifo_push && fifo_full && !fifo_pop));
-  FifoNoUnderflow: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(fifo_pop && fifo_empty));
-  PoolNeedsRowsOfFour: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (start_i && cmd_i.pool) |-> (Rows % 4 == 0));
-`endif
+  `SA_ASSERT(FifoNoOverflow, !(fifo_push && fifo_full && !fifo_pop))
+  `SA_ASSERT(FifoNoUnderflow, !(fifo_pop && fifo_empty))
+  `SA_ASSERT(PoolNeedsRowsOfFour, (start_i && cmd_i.pool) |-> (Rows % 4 == 0))
+  `SA_ASSERT(StartOnlyWhenIdle, start_i |-> state_q == CompIdle)
+  `SA_ASSERT(CommandNotEmpty, (start_i && state_q == CompIdle) |->
+                              (cmd_i.channels != '0 && cmd_i.kernel_h != '0 &&
+                               cmd_i.kernel_w != '0 && cmd_i.out_rows != '0 &&
+                               cmd_i.out_width != '0 && cmd_i.n_valid != '0))
+  `SA_ASSERT(ResultOnlyInFold, arr_out_valid |-> !fifo_empty)
+  `SA_ASSERT_KNOWN(StateKnown, state_q)
+  `SA_ASSERT_KNOWN(StartKnown, start_i)
+  `SA_ASSERT_KNOWN(ObufWriteKnown, obuf_we_o)
 
 endmodule

@@ -1,59 +1,55 @@
+`include "sa_assert.svh"
+
 // sa_dma: the DMA engine. Runs one job at a time: a 2-D LOAD (DRAM -> activation or weight
 // buffer), a 2-D STORE (output buffer -> DRAM) or a command FETCH (DRAM -> controller).
 // A job is `rows` rows of `row_words` 16-byte words; DRAM rows are dram_stride bytes apart and
 // buffer rows sram_stride words apart. Rows are cut into bursts of at most MaxBurst beats.
 // Read bursts are issued back to back (many outstanding) and their data, which returns in order,
 // is written to the buffer as it arrives; write bursts send their data after the address.
-// Latency: a job completes when its last read beat has arrived or its last write response has.
+// Latency: a job is taken on the cycle job_valid_i is high while job_ready_o is (idle); read
+// requests start the next cycle. job_done_o pulses one cycle after the last read beat arrived
+// or the last write response did, and the engine is idle (ready) from the cycle after.
 module sa_dma #(
   parameter int unsigned MaxBurst = 64
 ) (
-  input  logic         clk_i,
-  input  logic         rst_ni,
+  input  logic             clk_i,
+  input  logic             rst_ni,
   // Job interface (from the controller).
-  input  logic         job_valid_i,
-  output logic         job_ready_o,
-  input  logic         job_store_i,
-  input  logic         job_fetch_i,
-  input  logic [1:0]   job_buf_i,
-  input  logic [31:0]  job_dram_addr_i,
-  input  logic [31:0]  job_dram_stride_i,
-  input  logic [15:0]  job_sram_addr_i,
-  input  logic [15:0]  job_sram_stride_i,
-  input  logic [15:0]  job_row_words_i,
-  input  logic [15:0]  job_rows_i,
-  output logic         job_done_o,
-  output logic         busy_load_o,
-  output logic         busy_store_o,
-  output logic         busy_fetch_o,
+  input  logic             job_valid_i,
+  output logic             job_ready_o,
+  input  sa_pkg::dma_job_t job_i,
+  output logic             job_done_o,
+  output logic             busy_load_o,
+  output logic             busy_store_o,    // a STORE (or a SNAPSHOT, buffer BufCounters)
+  output logic             busy_fetch_o,
   // Buffer write port (LOAD).
-  output logic         buf_we_o,
-  output logic [1:0]   buf_sel_o,
-  output logic [15:0]  buf_waddr_o,
-  output logic [127:0] buf_wdata_o,
-  // Output buffer read port (STORE).
-  output logic         obuf_re_o,
-  output logic [15:0]  obuf_raddr_o,
-  input  logic [127:0] obuf_rdata_i,
+  output logic             buf_we_o,
+  output sa_pkg::buffer_e  buf_sel_o,       // the job's buffer, for every job type
+  output logic [15:0]      buf_waddr_o,
+  output logic [127:0]     buf_wdata_o,
+  // Output buffer (or counter snapshot) read port (STORE).
+  output logic             obuf_re_o,
+  output logic [15:0]      obuf_raddr_o,
+  input  logic [127:0]     obuf_rdata_i,
   // Command beats (FETCH).
-  output logic         cmd_beat_valid_o,
-  output logic [127:0] cmd_beat_o,
+  output logic             cmd_beat_valid_o,
+  output logic [127:0]     cmd_beat_o,
   // DRAM read channel.
-  output logic         rd_req_valid_o,
-  input  logic         rd_req_ready_i,
-  output logic [31:0]  rd_req_addr_o,
-  output logic [15:0]  rd_req_beats_o,
-  input  logic         rd_data_valid_i,
-  input  logic [127:0] rd_data_i,
+  output logic             rd_req_valid_o,
+  input  logic             rd_req_ready_i,
+  output logic [31:0]      rd_req_addr_o,
+  output logic [15:0]      rd_req_beats_o,
+  input  logic             rd_data_valid_i,
+  input  logic [127:0]     rd_data_i,
   // DRAM write channel.
-  output logic         wr_req_valid_o,
-  input  logic         wr_req_ready_i,
-  output logic [31:0]  wr_req_addr_o,
-  output logic [15:0]  wr_req_beats_o,
-  output logic         wr_data_valid_o,
-  input  logic         wr_data_ready_i,
-  output logic [127:0] wr_data_o,
-  input  logic         wr_resp_valid_i
+  output logic             wr_req_valid_o,
+  input  logic             wr_req_ready_i,
+  output logic [31:0]      wr_req_addr_o,
+  output logic [15:0]      wr_req_beats_o,
+  output logic             wr_data_valid_o,
+  input  logic             wr_data_ready_i,
+  output logic [127:0]     wr_data_o,
+  input  logic             wr_resp_valid_i
 );
 
   typedef enum logic [1:0] {
@@ -65,8 +61,10 @@ module sa_dma #(
 
   dma_state_e state_q, state_d;
 
+  `SA_ASSERT_INIT(g_max_burst_range, MaxBurst >= 1 && MaxBurst <= 65535)
+
   // Job registers.
-  logic [1:0]  buf_q, buf_d;
+  sa_pkg::buffer_e buf_q, buf_d;
   logic [31:0] dram_stride_q, dram_stride_d;
   logic [15:0] sram_stride_q, sram_stride_d;
   logic [15:0] row_words_q, row_words_d;
@@ -152,20 +150,24 @@ module sa_dma #(
 
     if (state_q == DmaIdle) begin
       if (job_valid_i) begin
-        state_d        = job_fetch_i ? DmaFetch : (job_store_i ? DmaStore : DmaLoad);
-        buf_d          = job_buf_i;
-        dram_stride_d  = job_dram_stride_i;
-        sram_stride_d  = job_sram_stride_i;
-        row_words_d    = job_row_words_i;
-        rows_d         = job_rows_i;
+        unique case (job_i.op)
+          sa_pkg::DmaOpStore: state_d = DmaStore;
+          sa_pkg::DmaOpFetch: state_d = DmaFetch;
+          default:            state_d = DmaLoad;
+        endcase
+        buf_d          = job_i.buffer;
+        dram_stride_d  = job_i.dram_stride;
+        sram_stride_d  = job_i.sram_stride;
+        row_words_d    = job_i.row_words;
+        rows_d         = job_i.rows;
         req_row_d      = '0;
         req_word_d     = '0;
-        req_row_addr_d = job_dram_addr_i;
+        req_row_addr_d = job_i.dram_addr;
         bursts_d       = '0;
         dat_row_d      = '0;
         dat_word_d     = '0;
-        dat_row_sram_d = job_sram_addr_i;
-        beats_left_d   = 32'(job_row_words_i) * 32'(job_rows_i);
+        dat_row_sram_d = job_i.sram_addr;
+        beats_left_d   = 32'(job_i.row_words) * 32'(job_i.rows);
         w_credit_d     = '0;
         resp_d         = '0;
       end
@@ -211,7 +213,7 @@ module sa_dma #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q        <= DmaIdle;
-      buf_q          <= '0;
+      buf_q          <= sa_pkg::BufAct;
       dram_stride_q  <= '0;
       sram_stride_q  <= '0;
       row_words_q    <= '0;
@@ -251,11 +253,13 @@ module sa_dma #(
   assign busy_store_o = (state_q == DmaStore);
   assign busy_fetch_o = (state_q == DmaFetch);
 
-`ifndef SYNTHESIS
-  NoJobWhileBusy: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (job_valid_i |-> state_q == DmaIdle));
-  NoStrayReadData: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (rd_data_valid_i |-> (state_q == DmaLoad || state_q == DmaFetch) && !data_done));
-`endif
+  `SA_ASSERT(NoJobWhileBusy, job_valid_i |-> state_q == DmaIdle)
+  `SA_ASSERT(NoStrayReadData,
+             rd_data_valid_i |-> (state_q == DmaLoad || state_q == DmaFetch) && !data_done)
+  `SA_ASSERT(NoStrayWriteResponse, wr_resp_valid_i |-> state_q == DmaStore && resp_q != bursts_q)
+  `SA_ASSERT_KNOWN(JobValidKnown, job_valid_i)
+  `SA_ASSERT_KNOWN(StateKnown, state_q)
+  `SA_ASSERT_KNOWN(ReadDataValidKnown, rd_data_valid_i)
+  `SA_ASSERT_KNOWN(WriteResponseKnown, wr_resp_valid_i)
 
 endmodule

@@ -6,8 +6,11 @@
 // the int32 accumulator, which restarts from the bias on `first`. On `last` the finished sum
 // moves to the drain register, so the next fold accumulates while this one drains; the drain
 // register takes its neighbour's value from above when the column's drain asks it to.
-// Latency: operands pass through in 1 cycle; a result is in the drain register 1 cycle after
-// its `last` operand pair.
+// wrap_o flags an accumulation step whose int32 sum wrapped (docs/isa.md, counter acc_wraps):
+// the exact sum of base (the bias on `first`, else the accumulator) and the product is outside
+// int32, i.e. both addends have the same sign and the 32-bit sum has the other.
+// Latency: operands pass through in 1 cycle; a result is in the drain register, and wrap_o
+// flags its step, 1 cycle after its `last` operand pair.
 module sa_pe (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -28,6 +31,8 @@ module sa_pe (
   input  logic signed [31:0] res_i,
   input  logic               res_take_i,
   output logic signed [31:0] res_o,
+  // The previous cycle's step wrapped the accumulator.
+  output logic               wrap_o,
   // Observation only (waveforms): the running accumulator.
   output logic signed [31:0] acc_o
 );
@@ -40,16 +45,21 @@ module sa_pe (
   logic               valid_q, first_q, last_q;
   logic signed [31:0] acc_d, acc_q;
   logic signed [31:0] res_d, res_q;
+  logic               wrap_d, wrap_q;
 
   logic signed [7:0]  act_signed;
   logic signed [15:0] product;
+  logic signed [31:0] acc_base;
   logic signed [31:0] acc_next;
 
   always_comb begin
     act_signed = {~act_i[7], act_i[6:0]};  // x - 128 is an MSB flip
     product    = act_signed * wgt_i;
+    acc_base   = first_i ? bias_i : acc_q;
     // int32 two's-complement wrap is the contract (docs/quantization.md).
-    acc_next   = (first_i ? bias_i : acc_q) + 32'(product);
+    acc_next   = acc_base + 32'(product);
+    // Signed overflow of the add: equal addend signs, different sum sign.
+    wrap_d     = valid_i && (acc_base[31] == product[15]) && (acc_next[31] != acc_base[31]);
 
     acc_d = acc_q;
     res_d = res_q;
@@ -72,6 +82,7 @@ module sa_pe (
       last_q  <= 1'b0;
       acc_q   <= '0;
       res_q   <= '0;
+      wrap_q  <= 1'b0;
     end else begin
       act_q   <= act_i;
       wgt_q   <= wgt_i;
@@ -80,6 +91,7 @@ module sa_pe (
       last_q  <= last_i;
       acc_q   <= acc_d;
       res_q   <= res_d;
+      wrap_q  <= wrap_d;
     end
   end
 
@@ -89,6 +101,7 @@ module sa_pe (
   assign first_o = first_q;
   assign last_o  = last_q;
   assign res_o   = res_q;
+  assign wrap_o  = wrap_q;
   assign acc_o   = acc_q;
 
   // A result never lands in the drain register while the drain still needs it: sa_array

@@ -1,13 +1,34 @@
-// sa_pkg: types shared by the sasim RTL. The command encoding mirrors contract/isa.h.
+// sa_pkg: types and constants shared by the sasim RTL.
+//
+// The "ISA" sections mirror contract/isa.h (opcodes, buffer numbers, CSR offsets, controller
+// states, performance counters in isa::Counter order) and the command encoding of
+// contract/isa.cc (as packed structs over the 256-bit command, word 7 first).
+// tests/rtl/isa_pkg_test.cc parses this file and holds every name and value equal to
+// contract/isa.h; tests/rtl/ctrl_test.cc sends commands encoded by contract/isa.cc through the
+// Verilated controller and checks the decoded fields. A renamed, renumbered or reordered entry
+// on either side fails those tests.
+//
+// Modules refer to this package by scoped names (sa_pkg::X) rather than `import`: Yosys 0.23
+// does not parse `import`.
 package sa_pkg;
 
-  // Rounding of the requantizer's right shift (docs/quantization.md).
+  // ---------------------------------------------------------------------------------------------
+  // Arithmetic (docs/quantization.md, contract/quant.h).
+
+  // Rounding of the requantizer's right shift (Rounding).
   typedef enum logic {
     RoundFloor       = 1'b0,  // arithmetic shift: truncation toward minus infinity
     RoundNearestEven = 1'b1   // round half to even, as PyTorch's quantized kernels
   } round_mode_e;
 
-  // Opcodes (word 0, bits 7:0).
+  // ---------------------------------------------------------------------------------------------
+  // ISA: commands (contract/isa.h).
+
+  localparam int unsigned CmdWords  = 8;              // isa::kCommandWords
+  localparam int unsigned CmdBits   = CmdWords * 32;
+  localparam int unsigned WordBytes = 16;             // isa::kWordBytes: SRAM word = DRAM beat
+
+  // Opcodes (isa::Opcode; word 0, bits 7:0).
   typedef enum logic [7:0] {
     OpEnd     = 8'd1,
     OpLoad    = 8'd2,
@@ -17,7 +38,145 @@ package sa_pkg;
     OpSnap    = 8'd6
   } opcode_e;
 
-  // A decoded COMPUTE command (docs/isa.md).
+  // Buffers a transfer names (isa::Buffer; LOAD/STORE word 0, bits 9:8). BufCounters is the
+  // counter snapshot, the source of a SNAPSHOT's DMA job.
+  typedef enum logic [1:0] {
+    BufAct      = 2'd0,
+    BufWeight   = 2'd1,
+    BufOut      = 2'd2,
+    BufCounters = 2'd3
+  } buffer_e;
+
+  // LOAD / STORE (isa::EncodeTransfer).
+  typedef struct packed {
+    logic [31:0] rsvd7;
+    logic [15:0] rsvd6;
+    logic [15:0] rows;         // word 6
+    logic [15:0] rsvd5;
+    logic [15:0] row_words;    // word 5
+    logic [15:0] rsvd4;
+    logic [15:0] sram_stride;  // word 4: words between rows
+    logic [15:0] rsvd3;
+    logic [15:0] sram_addr;    // word 3: buffer word address
+    logic [31:0] dram_stride;  // word 2: bytes between rows
+    logic [31:0] dram_addr;    // word 1: bytes
+    logic [21:0] rsvd0;
+    buffer_e     buffer;       // word 0, bits 9:8
+    opcode_e     opcode;       // word 0, bits 7:0
+  } cmd_transfer_t;
+
+  // COMPUTE (isa::EncodeCompute).
+  typedef struct packed {
+    logic        [31:0] rsvd7;
+    logic        [15:0] rsvd6;
+    logic signed [15:0] x_off;      // word 6
+    logic        [10:0] rsvd5;
+    logic         [4:0] n_valid;    // word 5, bits 20:16
+    logic        [15:0] obuf_base;  // word 5, bits 15:0
+    logic        [15:0] wbuf_base;  // word 4
+    logic        [15:0] abuf_base;
+    logic        [15:0] out_width;  // word 3
+    logic        [15:0] out_rows;
+    logic signed [15:0] y_off;      // word 2
+    logic        [15:0] in_rows;
+    logic        [15:0] in_width;   // word 1
+    logic        [15:0] channels;
+    logic         [3:0] rsvd0;      // word 0
+    logic         [3:0] stride;
+    logic         [3:0] kernel_w;
+    logic         [3:0] kernel_h;
+    logic         [4:0] shift;
+    logic               pool;
+    round_mode_e        round;
+    logic               relu;
+    opcode_e            opcode;
+  } cmd_compute_t;
+
+  // SYNC (isa::EncodeSync): wait for absolute job counts within the run.
+  typedef struct packed {
+    logic [159:0] rsvd7_3;
+    logic  [31:0] compute_jobs;  // word 2
+    logic  [31:0] dma_jobs;      // word 1
+    logic  [23:0] rsvd0;
+    opcode_e      opcode;
+  } cmd_sync_t;
+
+  // SNAPSHOT (isa::EncodeSnapshot).
+  typedef struct packed {
+    logic [191:0] rsvd7_2;
+    logic  [31:0] dram_addr;  // word 1
+    logic  [23:0] rsvd0;
+    opcode_e      opcode;
+  } cmd_snapshot_t;
+
+  // ---------------------------------------------------------------------------------------------
+  // ISA: CSR map (isa::csr; byte offsets on the MMIO port, 32-bit registers).
+
+  localparam int unsigned CsrAddrW = 12;
+  localparam logic [CsrAddrW-1:0] CsrId          = 12'h000;  // RO CsrIdValue
+  localparam logic [CsrAddrW-1:0] CsrConfig      = 12'h004;  // RO rows[7:0] cols[15:8]
+  localparam logic [CsrAddrW-1:0] CsrCtrl        = 12'h008;  // W bit 0 start
+  localparam logic [CsrAddrW-1:0] CsrStatus      = 12'h00c;  // RO status_t
+  localparam logic [CsrAddrW-1:0] CsrIrqEnable   = 12'h010;  // RW bit 0
+  localparam logic [CsrAddrW-1:0] CsrIrqStatus   = 12'h014;  // RW1C bit 0
+  localparam logic [CsrAddrW-1:0] CsrCmdBase     = 12'h018;  // RW command stream address
+  localparam logic [CsrAddrW-1:0] CsrCmdIndex    = 12'h01c;  // RO index of the command
+  localparam logic [CsrAddrW-1:0] CsrCtrlState   = 12'h020;  // RO ctrl_state_e
+  localparam logic [CsrAddrW-1:0] CsrLastOpcode  = 12'h024;  // RO opcode of the command
+  localparam logic [CsrAddrW-1:0] CsrCounterBase = 12'h040;  // RO counter i at +8i: lo, hi
+  localparam logic [31:0]         CsrIdValue     = 32'h5341534d;  // "SASM"
+
+  // STATUS register.
+  typedef struct packed {
+    logic [28:0] rsvd;
+    logic        error;
+    logic        done;
+    logic        busy;
+  } status_t;
+
+  // Controller states (isa::CtrlState), as reported in the CTRL_STATE CSR.
+  typedef enum logic [2:0] {
+    CtrlIdle     = 3'd0,
+    CtrlFetch    = 3'd1,
+    CtrlDispatch = 3'd2,
+    CtrlSync     = 3'd3,
+    CtrlDone     = 3'd4,
+    CtrlError    = 3'd5
+  } ctrl_state_e;
+
+  // ---------------------------------------------------------------------------------------------
+  // ISA: performance counters (isa::Counter, in CSR and snapshot order; docs/isa.md).
+
+  typedef enum logic [4:0] {
+    CntCycles         = 5'd0,
+    CntBusyCycles     = 5'd1,
+    CntStallLoad      = 5'd2,
+    CntStallStore     = 5'd3,
+    CntStallFetch     = 5'd4,
+    CntMacs           = 5'd5,
+    CntMacsZero       = 5'd6,
+    CntAbufReads      = 5'd7,
+    CntAbufWrites     = 5'd8,
+    CntWbufReads      = 5'd9,
+    CntWbufWrites     = 5'd10,
+    CntObufReads      = 5'd11,
+    CntObufWrites     = 5'd12,
+    CntDramReadBytes  = 5'd13,
+    CntDramWriteBytes = 5'd14,
+    CntRequantOps     = 5'd15,
+    CntPoolOps        = 5'd16,
+    CntCommands       = 5'd17,
+    CntCmdFetchBytes  = 5'd18,
+    CntIssueCycles    = 5'd19,
+    CntAccWraps       = 5'd20
+  } counter_e;
+  localparam int unsigned NumCounters   = 21;                           // isa::kNumCounters
+  localparam int unsigned SnapshotBeats = (NumCounters * 8 + 15) / 16;  // isa::kSnapshotBeats
+
+  // ---------------------------------------------------------------------------------------------
+  // Internal interfaces.
+
+  // A decoded COMPUTE command (docs/isa.md), as the compute engine keeps it.
   typedef struct packed {
     logic               relu;
     round_mode_e        round;
@@ -39,14 +198,46 @@ package sa_pkg;
     logic        [4:0]  n_valid;
   } compute_cmd_t;
 
-  // Controller states, as reported in the CTRL_STATE CSR.
-  typedef enum logic [2:0] {
-    CtrlIdle     = 3'd0,
-    CtrlFetch    = 3'd1,
-    CtrlDispatch = 3'd2,
-    CtrlSync     = 3'd3,
-    CtrlDone     = 3'd4,
-    CtrlError    = 3'd5
-  } ctrl_state_e;
+  // A DMA job: `rows` rows of `row_words` 16-byte words (sa_dma).
+  typedef enum logic [1:0] {
+    DmaOpLoad  = 2'd0,  // DRAM -> activation or weight buffer
+    DmaOpStore = 2'd1,  // output buffer or counter snapshot -> DRAM
+    DmaOpFetch = 2'd2   // DRAM -> the controller's command FIFO
+  } dma_op_e;
+
+  typedef struct packed {
+    dma_op_e     op;
+    buffer_e     buffer;
+    logic [31:0] dram_addr;    // bytes
+    logic [31:0] dram_stride;  // bytes between rows
+    logic [15:0] sram_addr;    // words
+    logic [15:0] sram_stride;  // words between rows
+    logic [15:0] row_words;
+    logic [15:0] rows;
+  } dma_job_t;
+
+  // What happened this cycle, for the performance counters (sa_csr; whether a run is going
+  // comes from the controller directly).
+  typedef struct packed {
+    logic        comp_busy;        // the compute engine is working
+    logic        dma_load;         // the DMA engine runs a LOAD
+    logic        dma_store;        // ... a STORE or a SNAPSHOT
+    logic        dma_fetch;        // ... a command fetch
+    logic        cmd_pop;          // a command finished dispatch
+    logic        issue;            // a fold step or bubble goes to the array
+    logic [15:0] macs;
+    logic [15:0] macs_zero;
+    logic [15:0] abuf_reads;
+    logic        abuf_write;
+    logic  [2:0] wbuf_reads;
+    logic        wbuf_write;
+    logic        obuf_read;        // by a STORE (not a SNAPSHOT)
+    logic        obuf_write;
+    logic        dram_read_beat;   // a 16-byte beat arrived (LOAD or command fetch)
+    logic        dram_write_beat;  // a 16-byte beat left (STORE, not SNAPSHOT)
+    logic  [4:0] requant;
+    logic  [4:0] pool;
+    logic [15:0] acc_wraps;        // PEs whose accumulation step wrapped (sa_pe)
+  } perf_events_t;
 
 endpackage

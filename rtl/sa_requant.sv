@@ -2,14 +2,12 @@
 //   r = relu ? max(acc, 0) : acc;  q = round_shift(r, shift);  y = clamp(q + 128, 0, 255)
 // The +128 is an MSB flip and the clamp is bit logic on the 33-bit rounded value.
 // Purely combinational: latency 0.
-module sa_requant
-  import sa_pkg::*;
-(
-  input  logic signed [31:0] acc_i,
-  input  logic               relu_i,
-  input  logic        [4:0]  shift_i,
-  input  round_mode_e        round_i,
-  output logic        [7:0]  q_o
+module sa_requant (
+  input  logic signed [31:0]  acc_i,
+  input  logic                relu_i,
+  input  logic        [4:0]   shift_i,
+  input  sa_pkg::round_mode_e round_i,
+  output logic        [7:0]   q_o
 );
 
   logic signed [31:0] relu_val;
@@ -28,7 +26,7 @@ module sa_requant
     rem      = relu_val & rem_mask;
     half     = (shift_i == 5'd0) ? 32'd0 : (32'd1 << (shift_i - 5'd1));
     round_up = 1'b0;
-    if (round_i == RoundNearestEven && shift_i != 5'd0) begin
+    if (round_i == sa_pkg::RoundNearestEven && shift_i != 5'd0) begin
       round_up = (rem > half) || ((rem == half) && shifted[0]);
     end
     rounded  = {shifted[31], shifted} + {32'd0, round_up};

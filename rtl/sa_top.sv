@@ -1,14 +1,16 @@
-// sa_top: the sasim accelerator. A controller (sa_ctrl) runs a command stream from DRAM,
-// a DMA engine (sa_dma) moves tiles between DRAM and three on-chip buffers, and the compute
-// engine (sa_compute) runs conv/linear tiles on a Rows x 16 systolic array with im2col address
-// generation, requantization and max-pool. DMA and compute run concurrently, so with the
-// buffers split in halves by the compiler, loading the next tile overlaps computing this one.
+`include "sa_assert.svh"
+
+// sa_top: the sasim accelerator. sa_csr holds the CSRs and performance counters, sa_ctrl fetches
+// the command stream from DRAM and dispatches it, a DMA engine (sa_dma) moves tiles between DRAM
+// and three on-chip buffers (sa_sram), and the compute engine (sa_compute, with sa_im2col) runs
+// conv/linear tiles on a Rows x 16 systolic array (sa_array of sa_pe, sa_requant) with im2col
+// address generation, requantization and max-pool (sa_pool). DMA and compute run concurrently,
+// so with the buffers split in halves by the compiler, loading the next tile overlaps computing
+// this one.
 // Ports: an MMIO slave for the CSRs, a burst master to DRAM (valid/ready requests, 16-byte data
 // beats), an interrupt, and a debug view of the controller for the platform's watchdog.
 // Latency: see the blocks; CSR reads are combinational, CSR writes take effect on the edge.
-module sa_top
-  import sa_pkg::*;
-#(
+module sa_top #(
   parameter int unsigned Rows      = 16,
   parameter int unsigned AbufWords = 4096,
   parameter int unsigned WbufWords = 8192,
@@ -47,59 +49,66 @@ module sa_top
 );
 
   localparam int unsigned Cols = 16;
-
-  // Internal nets are traced inside the blocks that own them (sa_ctrl, sa_dma, sa_compute).
-  /* verilator tracing_off */
-  // DMA <-> controller.
-  logic         job_valid, job_ready, job_store, job_fetch, job_done;
-  logic [1:0]   job_buf;
-  logic [31:0]  job_dram_addr, job_dram_stride;
-  logic [15:0]  job_sram_addr, job_sram_stride, job_row_words, job_rows;
-  logic         busy_load, busy_store, busy_fetch;
-  logic         cmd_beat_valid;
-  logic [127:0] cmd_beat;
-
-  // DMA <-> buffers.
-  logic         buf_we;
-  logic [1:0]   buf_sel;
-  logic [15:0]  buf_waddr;
-  logic [127:0] buf_wdata;
-  logic         obuf_re;
-  logic [15:0]  obuf_dma_raddr;
-
-  // Compute <-> controller and buffers.
-  logic         comp_start, comp_busy, comp_done;
-  compute_cmd_t comp_cmd;
-  logic [15:0]  abuf_raddr [Rows];
-  logic [127:0] abuf_rdata [Rows];
-  logic [15:0]  wbuf_raddr [5];
-  logic [127:0] wbuf_rdata [5];
-  logic         obuf_we;
-  logic [15:0]  obuf_waddr;
-  logic [127:0] obuf_wdata;
-  logic [15:0]  ev_abuf_reads, ev_macs, ev_macs_zero;
-  logic [2:0]   ev_wbuf_reads;
-  logic [4:0]   ev_requant, ev_pool;
-  logic         ev_issue;
-
-  ctrl_state_e  ctrl_state;
-  logic [127:0] snap_beat;
-
-  // Buffer ports (declared before the blocks that use them).
   localparam int unsigned AbufAw = $clog2(AbufWords);
   localparam int unsigned WbufAw = $clog2(WbufWords);
   localparam int unsigned ObufAw = $clog2(ObufWords);
-  logic [AbufAw-1:0] abuf_raddr_t [Rows];
-  logic [WbufAw-1:0] wbuf_raddr_t [5];
-  logic [ObufAw-1:0] obuf_raddr_t [1];
-  logic [127:0]      obuf_dma_rdata [1];
+
+  `SA_ASSERT_INIT(g_rows_multiple_of_4, Rows >= 4 && Rows <= 255 && Rows % 4 == 0)
+  `SA_ASSERT_INIT(g_buffers_addressable, AbufWords >= 2 && AbufWords <= 65536 &&
+                                          WbufWords >= 2 && WbufWords <= 65536 &&
+                                          ObufWords >= 2 && ObufWords <= 65536)
+
+  // Internal nets are traced inside the blocks that own them (sa_ctrl, sa_dma, sa_compute).
+  /* verilator tracing_off */
+  // CSRs <-> controller.
+  logic                 start, running, run_end, run_error, snap_take, cmd_pop;
+  logic [31:0]          cmd_base;
+  sa_pkg::ctrl_state_e  ctrl_state;
+  logic [127:0]         snap_beat;
+  sa_pkg::perf_events_t events;
+
+  // Controller <-> DMA.
+  logic                 job_valid, job_ready, job_done;
+  sa_pkg::dma_job_t     job;
+  logic                 busy_load, busy_store, busy_fetch;
+  logic                 cmd_beat_valid;
+  logic [127:0]         cmd_beat;
+
+  // DMA <-> buffers.
+  logic                 buf_we;
+  sa_pkg::buffer_e      buf_sel;
+  logic [15:0]          buf_waddr;
+  logic [127:0]         buf_wdata;
+  logic                 obuf_re;
+  logic [15:0]          obuf_dma_raddr;
+  logic [127:0]         obuf_dma_rdata;
+  logic                 abuf_we, wbuf_we;
+
+  // Compute <-> controller and buffers.
+  logic                 comp_start, comp_busy, comp_done;
+  sa_pkg::compute_cmd_t comp_cmd;
+  logic [Rows*16-1:0]   abuf_raddr;
+  logic [Rows*128-1:0]  abuf_rdata;
+  logic [5*16-1:0]      wbuf_raddr;
+  logic [5*128-1:0]     wbuf_rdata;
+  logic                 obuf_we;
+  logic [15:0]          obuf_waddr;
+  logic [127:0]         obuf_wdata;
+  logic [15:0]          ev_abuf_reads, ev_macs, ev_macs_zero, ev_acc_wraps;
+  logic [2:0]           ev_wbuf_reads;
+  logic [4:0]           ev_requant, ev_pool;
+  logic                 ev_issue;
+
+  // Buffer address ports, cut to each buffer's size.
+  logic [Rows*AbufAw-1:0] abuf_raddr_t;
+  logic [5*WbufAw-1:0]    wbuf_raddr_t;
 
   // Instances declared after tracing_off would vanish from waveforms with all they contain.
   /* verilator tracing_on */
-  sa_ctrl #(
+  sa_csr #(
     .Rows (Rows),
     .Cols (Cols)
-  ) u_ctrl (
+  ) u_csr (
     .clk_i,
     .rst_ni,
     .csr_valid_i,
@@ -108,74 +117,65 @@ module sa_top
     .csr_wdata_i,
     .csr_rdata_o,
     .irq_o,
-    .dma_job_valid_o       (job_valid),
-    .dma_job_ready_i       (job_ready),
-    .dma_job_store_o       (job_store),
-    .dma_job_fetch_o       (job_fetch),
-    .dma_job_buf_o         (job_buf),
-    .dma_job_dram_addr_o   (job_dram_addr),
-    .dma_job_dram_stride_o (job_dram_stride),
-    .dma_job_sram_addr_o   (job_sram_addr),
-    .dma_job_sram_stride_o (job_sram_stride),
-    .dma_job_row_words_o   (job_row_words),
-    .dma_job_rows_o        (job_rows),
-    .dma_job_done_i        (job_done),
-    .dma_busy_load_i       (busy_load),
-    .dma_busy_store_i      (busy_store),
-    .dma_busy_fetch_i      (busy_fetch),
-    .cmd_beat_valid_i      (cmd_beat_valid),
-    .cmd_beat_i            (cmd_beat),
-    .comp_start_o          (comp_start),
-    .comp_cmd_o            (comp_cmd),
-    .comp_busy_i           (comp_busy),
-    .comp_done_i           (comp_done),
-    .ev_abuf_reads_i       (ev_abuf_reads),
-    .ev_abuf_write_i       (buf_we && buf_sel == 2'd0),
-    .ev_wbuf_reads_i       (ev_wbuf_reads),
-    .ev_wbuf_write_i       (buf_we && buf_sel == 2'd1),
-    .ev_obuf_read_i        (obuf_re && buf_sel != 2'd3),
-    .ev_obuf_write_i       (obuf_we),
-    .ev_macs_i             (ev_macs),
-    .ev_macs_zero_i        (ev_macs_zero),
-    .ev_dram_read_beat_i   (rd_data_valid_i),
-    .ev_dram_write_beat_i  (wr_data_valid_o && wr_data_ready_i && buf_sel != 2'd3),
-    .ev_requant_i          (ev_requant),
-    .ev_pool_i             (ev_pool),
-    .ev_issue_i            (ev_issue),
-    .snap_beat_idx_i       (obuf_dma_raddr),
-    .snap_beat_o           (snap_beat),
-    .state_o               (ctrl_state),
-    .cmd_index_o           (dbg_cmd_index_o),
-    .last_opcode_o         (dbg_opcode_o)
+    .start_o         (start),
+    .cmd_base_o      (cmd_base),
+    .running_i       (running),
+    .end_i           (run_end),
+    .error_i         (run_error),
+    .snap_take_i     (snap_take),
+    .state_i         (ctrl_state),
+    .cmd_index_i     (dbg_cmd_index_o),
+    .last_opcode_i   (dbg_opcode_o),
+    .events_i        (events),
+    .snap_beat_idx_i (obuf_dma_raddr),
+    .snap_beat_o     (snap_beat)
+  );
+
+  sa_ctrl u_ctrl (
+    .clk_i,
+    .rst_ni,
+    .start_i          (start),
+    .cmd_base_i       (cmd_base),
+    .dma_job_valid_o  (job_valid),
+    .dma_job_ready_i  (job_ready),
+    .dma_job_o        (job),
+    .dma_job_done_i   (job_done),
+    .dma_busy_fetch_i (busy_fetch),
+    .cmd_beat_valid_i (cmd_beat_valid),
+    .cmd_beat_i       (cmd_beat),
+    .comp_start_o     (comp_start),
+    .comp_cmd_o       (comp_cmd),
+    .comp_busy_i      (comp_busy),
+    .comp_done_i      (comp_done),
+    .running_o        (running),
+    .end_o            (run_end),
+    .error_o          (run_error),
+    .snap_take_o      (snap_take),
+    .cmd_pop_o        (cmd_pop),
+    .state_o          (ctrl_state),
+    .cmd_index_o      (dbg_cmd_index_o),
+    .last_opcode_o    (dbg_opcode_o)
   );
 
   sa_dma u_dma (
     .clk_i,
     .rst_ni,
-    .job_valid_i       (job_valid),
-    .job_ready_o       (job_ready),
-    .job_store_i       (job_store),
-    .job_fetch_i       (job_fetch),
-    .job_buf_i         (job_buf),
-    .job_dram_addr_i   (job_dram_addr),
-    .job_dram_stride_i (job_dram_stride),
-    .job_sram_addr_i   (job_sram_addr),
-    .job_sram_stride_i (job_sram_stride),
-    .job_row_words_i   (job_row_words),
-    .job_rows_i        (job_rows),
-    .job_done_o        (job_done),
-    .busy_load_o       (busy_load),
-    .busy_store_o      (busy_store),
-    .busy_fetch_o      (busy_fetch),
-    .buf_we_o          (buf_we),
-    .buf_sel_o         (buf_sel),
-    .buf_waddr_o       (buf_waddr),
-    .buf_wdata_o       (buf_wdata),
-    .obuf_re_o         (obuf_re),
-    .obuf_raddr_o      (obuf_dma_raddr),
-    .obuf_rdata_i      (buf_sel == 2'd3 ? snap_beat : obuf_dma_rdata[0]),
-    .cmd_beat_valid_o  (cmd_beat_valid),
-    .cmd_beat_o        (cmd_beat),
+    .job_valid_i      (job_valid),
+    .job_ready_o      (job_ready),
+    .job_i            (job),
+    .job_done_o       (job_done),
+    .busy_load_o      (busy_load),
+    .busy_store_o     (busy_store),
+    .busy_fetch_o     (busy_fetch),
+    .buf_we_o         (buf_we),
+    .buf_sel_o        (buf_sel),
+    .buf_waddr_o      (buf_waddr),
+    .buf_wdata_o      (buf_wdata),
+    .obuf_re_o        (obuf_re),
+    .obuf_raddr_o     (obuf_dma_raddr),
+    .obuf_rdata_i     (buf_sel == sa_pkg::BufCounters ? snap_beat : obuf_dma_rdata),
+    .cmd_beat_valid_o (cmd_beat_valid),
+    .cmd_beat_o       (cmd_beat),
     .rd_req_valid_o,
     .rd_req_ready_i,
     .rd_req_addr_o,
@@ -214,27 +214,56 @@ module sa_top
     .ev_macs_zero_o  (ev_macs_zero),
     .ev_requant_o    (ev_requant),
     .ev_pool_o       (ev_pool),
-    .ev_issue_o      (ev_issue)
+    .ev_issue_o      (ev_issue),
+    .ev_acc_wraps_o  (ev_acc_wraps)
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Buffers.
+  // Counter events (docs/isa.md: what each counter counts).
   /* verilator tracing_off */
+  always_comb begin
+    events                 = '0;
+    events.comp_busy       = comp_busy;
+    events.dma_load        = busy_load;
+    events.dma_store       = busy_store;
+    events.dma_fetch       = busy_fetch;
+    events.cmd_pop         = cmd_pop;
+    events.issue           = ev_issue;
+    events.macs            = ev_macs;
+    events.macs_zero       = ev_macs_zero;
+    events.abuf_reads      = ev_abuf_reads;
+    events.abuf_write      = abuf_we;
+    events.wbuf_reads      = ev_wbuf_reads;
+    events.wbuf_write      = wbuf_we;
+    events.obuf_read       = obuf_re && buf_sel != sa_pkg::BufCounters;
+    events.obuf_write      = obuf_we;
+    events.dram_read_beat  = rd_data_valid_i;
+    events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
+                             buf_sel != sa_pkg::BufCounters;
+    events.requant         = ev_requant;
+    events.pool            = ev_pool;
+    events.acc_wraps       = ev_acc_wraps;
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Buffers.
+  assign abuf_we = buf_we && buf_sel == sa_pkg::BufAct;
+  assign wbuf_we = buf_we && buf_sel == sa_pkg::BufWeight;
 
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_addr
-    assign abuf_raddr_t[r] = abuf_raddr[r][AbufAw-1:0];
+    assign abuf_raddr_t[AbufAw*r +: AbufAw] = abuf_raddr[16*r +: AbufAw];
   end
   for (genvar i = 0; i < 5; i++) begin : g_wbuf_addr
-    assign wbuf_raddr_t[i] = wbuf_raddr[i][WbufAw-1:0];
+    assign wbuf_raddr_t[WbufAw*i +: WbufAw] = wbuf_raddr[16*i +: WbufAw];
   end
-  assign obuf_raddr_t[0] = obuf_dma_raddr[ObufAw-1:0];
 
   sa_sram #(
     .Words     (AbufWords),
     .ReadPorts (Rows)
   ) u_abuf (
     .clk_i,
-    .we_i    (buf_we && buf_sel == 2'd0),
+    .rst_ni,
+    .we_i    (abuf_we),
     .waddr_i (buf_waddr[AbufAw-1:0]),
     .wdata_i (buf_wdata),
     .raddr_i (abuf_raddr_t),
@@ -246,7 +275,8 @@ module sa_top
     .ReadPorts (5)
   ) u_wbuf (
     .clk_i,
-    .we_i    (buf_we && buf_sel == 2'd1),
+    .rst_ni,
+    .we_i    (wbuf_we),
     .waddr_i (buf_waddr[WbufAw-1:0]),
     .wdata_i (buf_wdata),
     .raddr_i (wbuf_raddr_t),
@@ -258,10 +288,11 @@ module sa_top
     .ReadPorts (1)
   ) u_obuf (
     .clk_i,
+    .rst_ni,
     .we_i    (obuf_we),
     .waddr_i (obuf_waddr[ObufAw-1:0]),
     .wdata_i (obuf_wdata),
-    .raddr_i (obuf_raddr_t),
+    .raddr_i (obuf_dma_raddr[ObufAw-1:0]),
     .rdata_o (obuf_dma_rdata)
   );
 
@@ -271,17 +302,13 @@ module sa_top
 
   // Address bits above each buffer's size are checked by the compiler (and asserted here).
   logic unused_addr_bits;
-  always_comb begin
-    unused_addr_bits = ^{buf_waddr, obuf_waddr, obuf_dma_raddr};
-    for (int unsigned r = 0; r < Rows; r++) unused_addr_bits ^= ^abuf_raddr[r];
-    for (int unsigned i = 0; i < 5; i++) unused_addr_bits ^= ^wbuf_raddr[i];
-  end
+  assign unused_addr_bits = ^{buf_waddr, obuf_waddr, obuf_dma_raddr, abuf_raddr, wbuf_raddr};
 
-`ifndef SYNTHESIS
-  LoadInRange: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      buf_we |-> (buf_sel == 2'd0 ? 32'(buf_waddr) < AbufWords : 32'(buf_waddr) < WbufWords));
-  ObufWriteInRange: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      obuf_we |-> 32'(obuf_waddr) < ObufWords);
-`endif
+  `SA_ASSERT(LoadInRange, buf_we |-> (buf_sel == sa_pkg::BufAct ? 32'(buf_waddr) < AbufWords :
+                                                                  32'(buf_waddr) < WbufWords))
+  `SA_ASSERT(ObufWriteInRange, obuf_we |-> 32'(obuf_waddr) < ObufWords)
+  `SA_ASSERT_KNOWN(CsrValidKnown, csr_valid_i)
+  `SA_ASSERT_KNOWN(ReadDataValidKnown, rd_data_valid_i)
+  `SA_ASSERT_KNOWN(WriteResponseKnown, wr_resp_valid_i)
 
 endmodule

@@ -19,7 +19,7 @@
 #include "sim/dram_model.h"
 #include "sim/trace.h"
 #include "sim/vcd_file.h"
-#include "verilated.h"
+#include "sim/verilated_harness.h"
 #include "verilated_vcd_c.h"
 
 namespace sasim {
@@ -48,24 +48,13 @@ template <class Model>
 class AccelCore : public Core {
  public:
   AccelCore(const HwConfig& hw, DramPort* port)
-      : hw_(hw), port_(port), context_(std::make_unique<VerilatedContext>()) {
-    context_->traceEverOn(true);
-    model_ = std::make_unique<Model>(context_.get(), "accel");
-    model_->rst_ni = 0;
-    model_->clk_i = 0;
-    model_->rd_req_ready_i = 1;
-    model_->wr_req_ready_i = 1;
-    model_->wr_data_ready_i = 1;
-    model_->eval();
-    for (int i = 0; i < 2; ++i) Step();
-    model_->rst_ni = 1;
-    Step();
-    cycle_ = 0;
+      : hw_(hw), port_(port), sim_("accel", /*trace=*/true) {
+    sim_->rd_req_ready_i = 1;
+    sim_->wr_req_ready_i = 1;
+    sim_->wr_data_ready_i = 1;
+    sim_.Reset(2, [this] { Step(); });
   }
-  ~AccelCore() override {
-    CloseTrace();
-    model_->final();
-  }
+  ~AccelCore() override { CloseTrace(); }
 
   void SetTrace(const TraceRequest& request) override { trace_request_ = request; }
   TraceResult trace_result() const override {
@@ -75,46 +64,46 @@ class AccelCore : public Core {
   }
 
   void CsrWrite(uint32_t offset, uint32_t value) override {
-    model_->csr_valid_i = 1;
-    model_->csr_write_i = 1;
-    model_->csr_addr_i = offset;
-    model_->csr_wdata_i = value;
+    sim_->csr_valid_i = 1;
+    sim_->csr_write_i = 1;
+    sim_->csr_addr_i = offset;
+    sim_->csr_wdata_i = value;
     Step();
-    model_->csr_valid_i = 0;
-    model_->csr_write_i = 0;
-    last_progress_ = cycle_;
+    sim_->csr_valid_i = 0;
+    sim_->csr_write_i = 0;
+    last_progress_ = cycle();
   }
 
   uint32_t CsrRead(uint32_t offset) override {
-    model_->csr_addr_i = offset;
-    model_->eval();
-    return model_->csr_rdata_o;
+    sim_->csr_addr_i = offset;
+    sim_.Eval();
+    return sim_->csr_rdata_o;
   }
 
-  bool irq() override { return model_->irq_o; }
+  bool irq() override { return sim_->irq_o; }
   bool running() override {
-    const auto s = static_cast<isa::CtrlState>(model_->dbg_state_o);
+    const auto s = static_cast<isa::CtrlState>(sim_->dbg_state_o);
     return s == isa::CtrlState::kFetch || s == isa::CtrlState::kDispatch ||
            s == isa::CtrlState::kSync;
   }
-  uint64_t cycle() const override { return cycle_; }
+  uint64_t cycle() const override { return sim_.cycle(); }
 
   uint64_t Run(uint64_t max_cycles) override {
-    const uint64_t start = cycle_;
-    while (cycle_ - start < max_cycles) {
+    const uint64_t start = cycle();
+    while (cycle() - start < max_cycles) {
       Step();
       if (trace_request_) UpdateTraceWindow();
-      if (model_->dbg_progress_o) last_progress_ = cycle_;
-      if (model_->irq_o || !running()) break;
-      if (cycle_ - last_progress_ > hw_.watchdog_cycles) {
+      if (sim_->dbg_progress_o) last_progress_ = cycle();
+      if (sim_->irq_o || !running()) break;
+      if (cycle() - last_progress_ > hw_.watchdog_cycles) {
         throw SimulationError(fmt::format(
             "watchdog: no progress for {} cycles, at cycle {}: controller state {}, "
             "command #{} (opcode {})",
-            hw_.watchdog_cycles, cycle_, isa::CtrlStateName(model_->dbg_state_o),
-            model_->dbg_cmd_index_o, int{model_->dbg_opcode_o}));
+            hw_.watchdog_cycles, cycle(), isa::CtrlStateName(sim_->dbg_state_o),
+            sim_->dbg_cmd_index_o, int{sim_->dbg_opcode_o}));
       }
     }
-    return cycle_ - start;
+    return cycle() - start;
   }
 
  private:
@@ -131,19 +120,19 @@ class AccelCore : public Core {
   void UpdateTraceWindow() {
     if (!run_started_ && running()) {
       run_started_ = true;
-      run_start_cycle_ = cycle_;
+      run_start_cycle_ = cycle();
     }
-    const uint64_t run_cycle = cycle_ - run_start_cycle_;
+    const uint64_t run_cycle = cycle() - run_start_cycle_;
     const TraceRequest& r = *trace_request_;
     const bool inside =
         run_started_ && running() &&
-        (r.by_command ? (model_->dbg_cmd_index_o >= r.first_command &&
-                         model_->dbg_cmd_index_o < r.end_command)
+        (r.by_command ? (sim_->dbg_cmd_index_o >= r.first_command &&
+                         sim_->dbg_cmd_index_o < r.end_command)
                       : (run_cycle >= r.first_cycle && run_cycle < r.end_cycle));
     if (inside && !trace_ && !trace_result_.written) {
       vcd_file_ = std::make_unique<CheckedVcdFile>();
       trace_ = std::make_unique<VerilatedVcdC>(vcd_file_.get());
-      model_->trace(trace_.get(), r.depth);
+      sim_->trace(trace_.get(), r.depth);
       trace_->open(r.path.c_str());
       if (!trace_->isOpen()) throw SimulationError("cannot open waveform file " + r.path);
       trace_result_.written = true;
@@ -166,39 +155,38 @@ class AccelCore : public Core {
   // One clock cycle. Inputs change while the clock is low; the DRAM side samples the master's
   // requests before the rising edge, as the RTL does.
   void Step() {
-    model_->rd_data_valid_i = 0;
-    if (!read_beats_.empty() && read_beats_.front().cycle <= cycle_) {
-      model_->rd_data_valid_i = 1;
-      for (int i = 0; i < 4; ++i) model_->rd_data_i[i] = read_beats_.front().words[i];
+    const uint64_t now = cycle();
+    sim_->rd_data_valid_i = 0;
+    if (!read_beats_.empty() && read_beats_.front().cycle <= now) {
+      sim_->rd_data_valid_i = 1;
+      for (int i = 0; i < 4; ++i) sim_->rd_data_i[i] = read_beats_.front().words[i];
       read_beats_.pop_front();
     }
-    model_->wr_resp_valid_i = 0;
-    if (!write_responses_.empty() && write_responses_.front() <= cycle_) {
-      model_->wr_resp_valid_i = 1;
+    sim_->wr_resp_valid_i = 0;
+    if (!write_responses_.empty() && write_responses_.front() <= now) {
+      sim_->wr_resp_valid_i = 1;
       write_responses_.pop_front();
     }
-    model_->clk_i = 0;
-    model_->eval();
-    if (trace_) trace_->dump(cycle_ * period_ps_);
-    if (model_->rd_req_valid_o) IssueRead(model_->rd_req_addr_o, model_->rd_req_beats_o);
-    if (model_->wr_req_valid_o) {
-      write_bursts_.push_back({model_->wr_req_addr_o, model_->wr_req_beats_o, {}});
+    sim_.Settle();
+    if (trace_) trace_->dump(now * period_ps_);
+    if (sim_->rd_req_valid_o) IssueRead(sim_->rd_req_addr_o, sim_->rd_req_beats_o);
+    if (sim_->wr_req_valid_o) {
+      write_bursts_.push_back({sim_->wr_req_addr_o, sim_->wr_req_beats_o, {}});
     }
-    if (model_->wr_data_valid_o) TakeWriteBeat();
-    model_->clk_i = 1;
-    model_->eval();
-    if (trace_) trace_->dump(cycle_ * period_ps_ + period_ps_ / 2);
-    ++cycle_;
+    if (sim_->wr_data_valid_o) TakeWriteBeat();
+    sim_.Edge();
+    if (trace_) trace_->dump(now * period_ps_ + period_ps_ / 2);
   }
 
   void IssueRead(uint32_t addr, uint32_t beats) {
     std::string buf(static_cast<size_t>(beats) * 16, '\0');
-    const uint64_t last = port_->Read(cycle_, addr, reinterpret_cast<uint8_t*>(buf.data()),
+    const uint64_t now = cycle();
+    const uint64_t last = port_->Read(now, addr, reinterpret_cast<uint8_t*>(buf.data()),
                                       beats * 16);
     // Beats arrive one per cycle, the last at `last`, never before the next cycle, in order.
     uint64_t at = last >= beats ? last - beats + 1 : 0;
     if (!read_beats_.empty()) at = std::max(at, read_beats_.back().cycle + 1);
-    at = std::max(at, cycle_ + 1);
+    at = std::max(at, now + 1);
     for (uint32_t i = 0; i < beats; ++i) {
       Beat beat{at + i, {}};
       std::memcpy(beat.words, buf.data() + 16 * i, 16);
@@ -210,22 +198,21 @@ class AccelCore : public Core {
     if (write_bursts_.empty()) throw SimulationError("sa_top sent write data without an address");
     WriteBurst& burst = write_bursts_.front();
     uint32_t words[4];
-    for (int i = 0; i < 4; ++i) words[i] = model_->wr_data_o[i];
+    for (int i = 0; i < 4; ++i) words[i] = sim_->wr_data_o[i];
     burst.data.append(reinterpret_cast<const char*>(words), 16);
     if (burst.data.size() == static_cast<size_t>(burst.beats) * 16) {
+      const uint64_t now = cycle();
       const uint64_t last =
-          port_->Write(cycle_, burst.addr, reinterpret_cast<const uint8_t*>(burst.data.data()),
+          port_->Write(now, burst.addr, reinterpret_cast<const uint8_t*>(burst.data.data()),
                        burst.beats * 16);
-      write_responses_.push_back(std::max(last, cycle_ + 1));
+      write_responses_.push_back(std::max(last, now + 1));
       write_bursts_.pop_front();
     }
   }
 
   HwConfig hw_;
   DramPort* port_;
-  std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Model> model_;
-  uint64_t cycle_ = 0;
+  VerilatedHarness<Model> sim_;
   uint64_t last_progress_ = 0;
   // Waveform time: picoseconds of the configured clock, clock low at k*period, high at +period/2.
   uint64_t period_ps_ = static_cast<uint64_t>(1e6 / hw_.clock_mhz + 0.5);

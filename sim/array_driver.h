@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "contract/layer.h"
-#include "verilated.h"
+#include "sim/verilated_harness.h"
 
 namespace sasim {
 
@@ -24,30 +24,20 @@ struct GemmRun {
   std::vector<uint8_t> out;  // [M][N] requantized
   uint64_t cycles = 0;       // from the first operand to the last result
   uint64_t folds = 0;
+  uint64_t acc_wraps = 0;    // accumulation steps that wrapped int32 (sa_array wraps_o)
 };
 
 template <class Model>
 class ArrayDriver {
  public:
-  ArrayDriver(int rows, int cols)
-      : rows_(rows), cols_(cols), context_(std::make_unique<VerilatedContext>()) {
-    context_->commandArgs(0, static_cast<const char**>(nullptr));
-    model_ = std::make_unique<Model>(context_.get(), "array");
-    model_->clk_i = 0;
-    model_->rst_ni = 0;
+  ArrayDriver(int rows, int cols) : rows_(rows), cols_(cols), sim_("array") {
     ClearInputs();
-    model_->eval();
-    for (int i = 0; i < 2; ++i) Tick();
-    model_->rst_ni = 1;
-    Tick();
+    sim_.Reset(2);
   }
-  ~ArrayDriver() { model_->final(); }
-  ArrayDriver(const ArrayDriver&) = delete;
-  ArrayDriver& operator=(const ArrayDriver&) = delete;
 
   int rows() const { return rows_; }
   int cols() const { return cols_; }
-  uint64_t total_cycles() const { return total_cycles_; }
+  uint64_t total_cycles() const { return sim_.cycle(); }
 
   // C = bias + (A - 128) * B for A [M][K] uint8, B [K][N] int8; both int32 and requantized.
   GemmRun RunGemm(int m, int n, int k, const std::vector<uint8_t>& a,
@@ -57,28 +47,29 @@ class ArrayDriver {
     GemmRun run;
     run.acc.assign(static_cast<size_t>(m) * n, 0);
     run.out.assign(static_cast<size_t>(m) * n, 0);
-    model_->relu_i = requant.relu;
-    model_->shift_i = static_cast<uint8_t>(requant.shift);
-    model_->round_i = static_cast<uint8_t>(requant.rounding);
+    sim_->relu_i = requant.relu;
+    sim_->shift_i = static_cast<uint8_t>(requant.shift);
+    sim_->round_i = static_cast<uint8_t>(requant.rounding);
 
     struct Tile {
       int m0, n0, drained_rows;
     };
     std::deque<Tile> in_flight;
-    const uint64_t start = total_cycles_;
+    const uint64_t start = sim_.cycle();
     const int fold_cycles = k < rows_ ? rows_ : k;
 
     auto collect = [&]() {
-      if (!model_->out_valid_o) return;
+      run.acc_wraps += sim_->wraps_o;
+      if (!sim_->out_valid_o) return;
       if (in_flight.empty()) throw std::logic_error("sa_array drained a row nobody asked for");
       Tile& tile = in_flight.front();
-      const int row = model_->out_row_o;
+      const int row = sim_->out_row_o;
       const int mi = tile.m0 + row;
       if (mi < m) {
         for (int c = 0; c < cols_ && tile.n0 + c < n; ++c) {
           const size_t idx = static_cast<size_t>(mi) * n + tile.n0 + c;
-          run.acc[idx] = static_cast<int32_t>(model_->out_acc_o[c]);
-          run.out[idx] = model_->out_q_o[c];
+          run.acc[idx] = static_cast<int32_t>(GetBits(sim_->out_acc_o, 32 * c, 32));
+          run.out[idx] = static_cast<uint8_t>(GetBits(sim_->out_q_o, 8 * c, 8));
         }
       }
       if (++tile.drained_rows == rows_) in_flight.pop_front();
@@ -90,22 +81,24 @@ class ArrayDriver {
         ++run.folds;
         for (int t = 0; t < fold_cycles; ++t) {
           const bool valid = t < k;
-          model_->in_valid_i = valid;
-          model_->in_first_i = valid && t == 0;
-          model_->in_last_i = valid && t == k - 1;
+          sim_->in_valid_i = valid;
+          sim_->in_first_i = valid && t == 0;
+          sim_->in_last_i = valid && t == k - 1;
           for (int r = 0; r < rows_; ++r) {
+            // Rows past M and bubbles get the zero point, as sa_compute gives idle rows.
             const int mi = m0 + r;
-            model_->act_i[r] = (valid && mi < m) ? a[static_cast<size_t>(mi) * k + t] : 0;
+            PutBits(sim_->act_i, 8 * r, 8,
+                    (valid && mi < m) ? a[static_cast<size_t>(mi) * k + t] : 128);
           }
           for (int c = 0; c < cols_; ++c) {
             const int ni = n0 + c;
             const bool col = ni < n;
-            model_->wgt_i[c] =
-                static_cast<uint8_t>(valid && col ? b[static_cast<size_t>(t) * n + ni] : 0);
+            PutBits(sim_->wgt_i, 8 * c, 8,
+                    static_cast<uint8_t>(valid && col ? b[static_cast<size_t>(t) * n + ni] : 0));
             // The bias holds for the whole fold, bubbles included (sa_array's rule).
-            model_->bias_i[c] = static_cast<uint32_t>(col ? bias[ni] : 0);
+            PutBits(sim_->bias_i, 32 * c, 32, static_cast<uint32_t>(col ? bias[ni] : 0));
           }
-          Tick();
+          sim_.Tick();
           collect();
         }
       }
@@ -114,45 +107,33 @@ class ArrayDriver {
     // Drain: the last fold leaves within Rows + Cols + Rows cycles.
     const int limit = 2 * rows_ + cols_ + 4;
     for (int i = 0; i < limit && !in_flight.empty(); ++i) {
-      Tick();
+      sim_.Tick();
       collect();
     }
+    // The last steps' wrap flags leave one cycle after them, long before the last result.
     if (!in_flight.empty()) {
       throw std::runtime_error("sa_array did not drain " + std::to_string(in_flight.size()) +
                                " fold(s) within " + std::to_string(limit) + " cycles");
     }
-    run.cycles = total_cycles_ - start;
+    run.cycles = sim_.cycle() - start;
     return run;
   }
 
  private:
   void ClearInputs() {
-    model_->in_valid_i = 0;
-    model_->in_first_i = 0;
-    model_->in_last_i = 0;
-    for (int r = 0; r < rows_; ++r) model_->act_i[r] = 0;
+    sim_->in_valid_i = 0;
+    sim_->in_first_i = 0;
+    sim_->in_last_i = 0;
+    for (int r = 0; r < rows_; ++r) PutBits(sim_->act_i, 8 * r, 8, 128);
     for (int c = 0; c < cols_; ++c) {
-      model_->wgt_i[c] = 0;
-      model_->bias_i[c] = 0;
+      PutBits(sim_->wgt_i, 8 * c, 8, 0);
+      PutBits(sim_->bias_i, 32 * c, 32, 0);
     }
-  }
-
-  // One clock: inputs were set while the clock was low; outputs are read after the rising edge.
-  void Tick() {
-    model_->clk_i = 1;
-    model_->eval();
-    context_->timeInc(1);
-    model_->clk_i = 0;
-    model_->eval();
-    context_->timeInc(1);
-    ++total_cycles_;
   }
 
   int rows_;
   int cols_;
-  uint64_t total_cycles_ = 0;
-  std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Model> model_;
+  VerilatedHarness<Model> sim_;
 };
 
 }  // namespace sasim

@@ -38,6 +38,9 @@ int Run(const Options& opt) {
   // Every input is checked before any output place is touched or anything is simulated.
   const PreparedRun prepared = PrepareRun(opt.request);
   const DeviceKind device_kind = ParseDeviceKind(opt.device);
+  if (prepared.trace.enabled && device_kind == DeviceKind::kFunctional) {
+    throw InputError("--trace: the functional device has no RTL to trace; use --device platform");
+  }
   // Then the output places, before the simulation: an unwritable one fails now, not after.
   OutputDir out(opt.out_dir.empty() ? "runs/" + prepared.spec.name : opt.out_dir, "--out");
   std::unique_ptr<OutputDir> dump;

@@ -7,7 +7,7 @@ packages=(
   cmake make g++ pkg-config
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
-  chromium fonts-dejavu-core gtkwave
+  chromium fonts-dejavu-core gtkwave yosys
   python3-torch python3-numpy python3-yaml python3-sklearn
 )
 

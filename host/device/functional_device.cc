@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <fmt/core.h>
 
@@ -222,14 +223,22 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
             const Word& wword = wbuf_[(c.wbuf_base + 4 + k) % wbuf_.size()];
             Count(Counter::kWbufReads, 1);
             int zero_rows = 0, zero_cols = 0;
+            uint64_t wraps = 0;
             for (int n = 0; n < n_valid; ++n) zero_cols += wword[n] == 0;
             for (int r = 0; r < rows; ++r) {
               const uint8_t a = words[r] ? (*words[r])[ci] : 128;
               if (valid[r] && a == 128) ++zero_rows;
               for (int n = 0; n < n_valid; ++n) {
-                acc[r][n] = WrapAdd(acc[r][n], Centered(a) * static_cast<int8_t>(wword[n]));
+                const int32_t product = Centered(a) * static_cast<int8_t>(wword[n]);
+                // acc_wraps: the step's exact sum is outside int32 (the first step's base is
+                // the bias), as sa_pe flags it.
+                const int64_t exact = int64_t{acc[r][n]} + product;
+                wraps += exact < std::numeric_limits<int32_t>::min() ||
+                         exact > std::numeric_limits<int32_t>::max();
+                acc[r][n] = WrapAdd(acc[r][n], product);
               }
             }
+            Count(Counter::kAccWraps, wraps);
             Count(Counter::kMacs, static_cast<uint64_t>(valid_rows) * n_valid);
             Count(Counter::kMacsZero, static_cast<uint64_t>(zero_rows) * n_valid +
                                           static_cast<uint64_t>(zero_cols) * valid_rows -

@@ -8,7 +8,7 @@
 
 #include "Vsa_pool.h"
 #include "host/golden/golden.h"
-#include "verilated.h"
+#include "sim/verilated_harness.h"
 
 namespace sasim {
 namespace {
@@ -17,39 +17,27 @@ constexpr int kLanes = 4;  // rtl/CMakeLists.txt builds Vsa_pool with Lanes=4
 
 class PoolRtlTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    context_ = std::make_unique<VerilatedContext>();
-    model_ = std::make_unique<Vsa_pool>(context_.get(), "pool");
-    model_->rst_ni = 0;
-    model_->clk_i = 0;
-    model_->eval();
-    Tick();
-    model_->rst_ni = 1;
-    Tick();
-  }
-  void TearDown() override { model_->final(); }
+  void SetUp() override { sim_.Reset(1); }
 
   void Tick() {
-    model_->clk_i = 1;
-    model_->eval();
-    model_->clk_i = 0;
-    model_->eval();
-    if (model_->out_valid_o) {
+    sim_.Tick();
+    if (sim_->out_valid_o) {
       std::vector<uint8_t> beat(kLanes);
-      for (int l = 0; l < kLanes; ++l) beat[l] = model_->out_data_o[l];
+      for (int l = 0; l < kLanes; ++l) {
+        beat[l] = static_cast<uint8_t>(GetBits(sim_->out_data_o, 8 * l, 8));
+      }
       outputs_.push_back(beat);
     }
   }
 
   void Beat(const std::vector<uint8_t>& lanes) {
-    model_->in_valid_i = 1;
-    for (int l = 0; l < kLanes; ++l) model_->in_data_i[l] = lanes[l];
+    sim_->in_valid_i = 1;
+    for (int l = 0; l < kLanes; ++l) PutBits(sim_->in_data_i, 8 * l, 8, lanes[l]);
     Tick();
-    model_->in_valid_i = 0;
+    sim_->in_valid_i = 0;
   }
 
-  std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Vsa_pool> model_;
+  VerilatedHarness<Vsa_pool> sim_{"pool"};
   std::vector<std::vector<uint8_t>> outputs_;
 };
 
@@ -63,10 +51,10 @@ TEST_F(PoolRtlTest, WindowOrderedStreamMatchesGolden) {
     std::vector<uint8_t> x(static_cast<size_t>(kLanes) * h * w);
     for (auto& v : x) v = static_cast<uint8_t>(byte(rng));
     outputs_.clear();
-    model_->clear_i = 1;
+    sim_->clear_i = 1;
     Tick();
-    model_->clear_i = 0;
-    model_->pool_en_i = 1;
+    sim_->clear_i = 0;
+    sim_->pool_en_i = 1;
     for (int y = 0; y < h / 2; ++y) {
       for (int xo = 0; xo < w / 2; ++xo) {
         for (int d = 0; d < 4; ++d) {
@@ -92,7 +80,7 @@ TEST_F(PoolRtlTest, WindowOrderedStreamMatchesGolden) {
 }
 
 TEST_F(PoolRtlTest, BypassPassesEveryBeat) {
-  model_->pool_en_i = 0;
+  sim_->pool_en_i = 0;
   Beat({1, 2, 3, 4});
   Beat({250, 0, 7, 128});
   Tick();
@@ -102,11 +90,11 @@ TEST_F(PoolRtlTest, BypassPassesEveryBeat) {
 }
 
 TEST_F(PoolRtlTest, ClearRestartsAWindow) {
-  model_->pool_en_i = 1;
+  sim_->pool_en_i = 1;
   Beat({9, 9, 9, 9});  // a partial window, abandoned
-  model_->clear_i = 1;
+  sim_->clear_i = 1;
   Tick();
-  model_->clear_i = 0;
+  sim_->clear_i = 0;
   for (uint8_t v : {1, 4, 2, 3}) Beat({v, v, v, v});
   Tick();
   ASSERT_EQ(outputs_.size(), 1u);

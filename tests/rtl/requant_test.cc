@@ -10,26 +10,20 @@
 
 #include "Vsa_requant.h"
 #include "contract/quant.h"
-#include "verilated.h"
+#include "sim/verilated_harness.h"
 
 namespace sasim {
 namespace {
 
 class RequantRtlTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    context_ = std::make_unique<VerilatedContext>();
-    model_ = std::make_unique<Vsa_requant>(context_.get(), "requant");
-  }
-  void TearDown() override { model_->final(); }
-
   uint8_t Rtl(int32_t acc, bool relu, int shift, Rounding mode) {
-    model_->acc_i = static_cast<uint32_t>(acc);
-    model_->relu_i = relu;
-    model_->shift_i = static_cast<uint8_t>(shift);
-    model_->round_i = static_cast<uint8_t>(mode);
-    model_->eval();
-    return model_->q_o;
+    sim_->acc_i = static_cast<uint32_t>(acc);
+    sim_->relu_i = relu;
+    sim_->shift_i = static_cast<uint8_t>(shift);
+    sim_->round_i = static_cast<uint8_t>(mode);
+    sim_.Eval();
+    return sim_->q_o;
   }
 
   // Compares one value under all four (mode, relu) settings; returns the number checked.
@@ -54,8 +48,7 @@ class RequantRtlTest : public ::testing::Test {
     return 4;
   }
 
-  std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Vsa_requant> model_;
+  VerilatedHarness<Vsa_requant> sim_{"requant"};
 };
 
 TEST_F(RequantRtlTest, BoundarySweepEveryShift) {
