@@ -139,7 +139,15 @@ enum class Counter : uint8_t {
   kCount
 };
 inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
-inline constexpr int kSnapshotBeats = (kNumCounters * 8 + 15) / 16;
+// A SNAPSHOT writes kSnapshotCounters little-endian uint64 slots: slot i holds counter i, except
+// that the slot of stall_fetch holds acc_wraps (the last counter). stall_fetch is derived on the
+// host: every running cycle is exactly one of busy, stall_load, stall_store or stall_fetch, so
+// stall_fetch = cycles - busy - stall_load - stall_store. This keeps the snapshot at 10 beats, as
+// it was before acc_wraps existed: a longer one lengthens every layer's closing DMA job.
+inline constexpr int kSnapshotCounters = kNumCounters - 1;
+inline constexpr int kSnapshotBeats = (kSnapshotCounters * 8 + 15) / 16;
+static_assert(static_cast<int>(Counter::kAccWraps) == kNumCounters - 1,
+              "acc_wraps is the last counter: it takes the derived stall_fetch's snapshot slot");
 inline constexpr int kSnapshotBytes = kSnapshotBeats * 16;
 const char* CounterName(Counter c);
 

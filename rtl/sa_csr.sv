@@ -200,13 +200,18 @@ module sa_csr #(
     endcase
   end
 
-  // Snapshot beat i holds counters 2i (bits 63:0) and 2i+1 (bits 127:64).
+  // Snapshot beat i holds slots 2i (bits 63:0) and 2i+1 (bits 127:64); slot s is counter s,
+  // except that stall_fetch's slot holds acc_wraps (the host derives stall_fetch).
   always_comb begin
     snap_beat_o = '0;
-    for (int unsigned i = 0; i < NumCounters; i++) begin
-      if (32'(snap_beat_idx_i) == i / 2) snap_beat_o[64*(i%2) +: 64] = snap_q[i];
+    for (int unsigned i = 0; i < sa_pkg::SnapshotCounters; i++) begin
+      if (32'(snap_beat_idx_i) == i / 2) begin
+        snap_beat_o[64*(i%2) +: 64] = (i == 32'(sa_pkg::CntStallFetch)) ?
+                                      snap_q[sa_pkg::CntAccWraps] : snap_q[i];
+      end
     end
   end
+  `SA_ASSERT_INIT(g_acc_wraps_last, 32'(sa_pkg::CntAccWraps) == NumCounters - 1)
 
   assign irq_o      = irq_en_q && irq_pending_q;
   assign cmd_base_o = cmd_base_q;
@@ -214,6 +219,9 @@ module sa_csr #(
   `SA_ASSERT(EndOnlyWhileRunning, (end_i || error_i) |-> running_i)
   `SA_ASSERT(NoEndAndError, !(end_i && error_i))
   `SA_ASSERT(SnapshotOnlyWhileRunning, snap_take_i |-> running_i)
+  // One DMA job at a time: a running cycle is exactly one of busy, stall_load, stall_store and
+  // stall_fetch, which is what lets the host derive stall_fetch from a snapshot.
+  `SA_ASSERT(OneDmaJobAtATime, !(events_i.dma_load && events_i.dma_store))
   `SA_ASSERT_KNOWN(CsrValidKnown, csr_valid_i)
   `SA_ASSERT_KNOWN(IrqKnown, irq_o)
 

@@ -171,7 +171,10 @@ package sa_pkg;
     CntAccWraps       = 5'd20
   } counter_e;
   localparam int unsigned NumCounters   = 21;                           // isa::kNumCounters
-  localparam int unsigned SnapshotBeats = (NumCounters * 8 + 15) / 16;  // isa::kSnapshotBeats
+  // A SNAPSHOT writes NumCounters - 1 slots: stall_fetch's slot holds acc_wraps (the last
+  // counter), and the host derives stall_fetch (isa::kSnapshotCounters, contract/isa.h).
+  localparam int unsigned SnapshotCounters = NumCounters - 1;                 // isa::kSnapshotCounters
+  localparam int unsigned SnapshotBeats = (SnapshotCounters * 8 + 15) / 16;  // isa::kSnapshotBeats
 
   // ---------------------------------------------------------------------------------------------
   // Internal interfaces.

@@ -1,5 +1,7 @@
 #include "host/device/functional_device.h"
 
+#include "contract/counters.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -118,8 +120,7 @@ void FunctionalDevice::Run() {
       case isa::Opcode::kSnapshot: {
         const uint32_t at = isa::DecodeSnapshotAddr(w);
         CheckDram(at, isa::kSnapshotBytes, "SNAPSHOT");
-        std::memset(&dram_[at], 0, isa::kSnapshotBytes);
-        std::memcpy(&dram_[at], counters_.data(), sizeof(counters_));
+        SnapshotFromCounters(counters_, &dram_[at]);
         break;
       }
       default:

@@ -101,8 +101,9 @@ std::vector<Counters> ReadLayerCounters(Hal& hal, const Program& program) {
     if (layer.snapshot_addr == 0) {
       throw SimulationError(fmt::format("layer '{}' has no counter snapshot", layer.name));
     }
-    Counters now{};
-    hal.DramRead(layer.snapshot_addr, reinterpret_cast<uint8_t*>(now.data()), sizeof(Counters));
+    std::array<uint8_t, isa::kSnapshotBytes> bytes{};
+    hal.DramRead(layer.snapshot_addr, bytes.data(), bytes.size());
+    const Counters now = CountersFromSnapshot(bytes.data());
     deltas.push_back(Delta(now, previous));
     previous = now;
   }

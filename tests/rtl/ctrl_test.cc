@@ -330,13 +330,14 @@ TEST_F(CtrlRtlTest, DispatchesAStreamAndDecodesEveryField) {
   EXPECT_GT(jobs_[2].accepted, std::max(jobs_[1].done_at, computes_[0].done_at));
 
   // The snapshot holds the counters as they were when SNAPSHOT was dispatched: five commands
-  // done, and every counter past the last is zero padding of the last beat.
+  // done, and every slot past the last is zero padding of the last beat (isa.h: stall_fetch's
+  // slot carries acc_wraps; the host derives stall_fetch).
   ASSERT_EQ(snapshot_.size(), 2u * isa::kSnapshotBeats);
   EXPECT_EQ(snapshot_[static_cast<int>(isa::Counter::kCommands)], 5u);
   EXPECT_GT(snapshot_[static_cast<int>(isa::Counter::kCycles)], 0u);
   EXPECT_LT(snapshot_[static_cast<int>(isa::Counter::kCycles)],
             Counter(isa::Counter::kCycles));
-  for (size_t i = isa::kNumCounters; i < snapshot_.size(); ++i) EXPECT_EQ(snapshot_[i], 0u);
+  for (size_t i = isa::kSnapshotCounters; i < snapshot_.size(); ++i) EXPECT_EQ(snapshot_[i], 0u);
 
   // IRQ_STATUS is write-one-to-clear; a new start clears done and zeroes the counters.
   Write(csr::kIrqStatus, 1);
