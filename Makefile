@@ -3,7 +3,12 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test bench lint clean
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS = hw energy net npy
+# clang's UBSan checks more (e.g. float-to-int overflow); g++ works too.
+ASAN_CXX ?= $(if $(shell command -v clang++),clang++,c++)
+
+.PHONY: all deps build run test bench lint clean asan fuzz
 
 all: build
 
@@ -28,5 +33,30 @@ bench: build
 lint: deps
 	ctest --test-dir $(BUILD) -R rtl_lint --output-on-failure
 
+# The unit tests with ASan + UBSan (sasim's C++ only; the Verilated models are not sanitized).
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(ASAN_CXX) \
+	  -DSASIM_SANITIZE=ON
+	cmake --build build-asan -j$(JOBS) --target unit_tests
+	ctest --test-dir build-asan -L unit --output-on-failure -j$(JOBS)
+
+# Each libFuzzer target for FUZZ_SECONDS seconds, one after the other, from the seeds in
+# tests/data/fuzz/<target>/; new inputs go to build-fuzz/corpus/<target>/, crashes to
+# build-fuzz/artifacts/.
+fuzz: deps
+	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (libFuzzer): apt-get install \
+	  clang libclang-rt-dev" >&2; exit 1; }
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSASIM_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
+	@mkdir -p build-fuzz/artifacts
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -rss_limit_mb=4096 -dict=tests/fuzz/$$t.dict -artifact_prefix=build-fuzz/artifacts/$$t- \
+	    -print_final_stats=1 build-fuzz/corpus/$$t tests/data/fuzz/$$t; \
+	done
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -30,7 +30,9 @@ inline int64_t RoundShift(int32_t r, int shift, Rounding mode) {
   const int64_t value = r;
   const int64_t floor = value >> shift;  // arithmetic shift on a signed 64-bit value
   if (mode == Rounding::kFloor || shift == 0) return floor;
-  const int64_t rem = value - (floor << shift);
+  // The bits shifted out: value - floor * 2^shift, always 0..2^shift-1 (a mask, since shifting a
+  // negative value left is undefined behaviour).
+  const int64_t rem = value & ((int64_t{1} << shift) - 1);
   const int64_t half = int64_t{1} << (shift - 1);
   const bool round_up = rem > half || (rem == half && (floor & 1) != 0);
   return floor + (round_up ? 1 : 0);
