@@ -71,12 +71,7 @@ PreparedRun PrepareRun(const RunRequest& request) {
   run.spec = LoadNet(request.net_path);
   compiler::NetSpec& spec = run.spec;
   if (request.seed) spec.seed = *request.seed;
-  // Names become file names (reports, weights, dumped outputs).
-  CheckPathName(spec.name, fmt::format("{}: key 'name'", spec.path));
   Network net = NetworkOf(spec, compiler::Fuse(spec));
-  for (const Layer& layer : net.layers) {
-    CheckPathName(layer.name, fmt::format("{}:{}: key 'name'", spec.path, layer.line));
-  }
 
   // A network too large to simulate in reasonable time, or one the hardware cannot run, is
   // refused from its shapes alone, before any weight is made or golden output computed.

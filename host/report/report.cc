@@ -78,18 +78,19 @@ nlohmann::json EnergyJson(const Energy& e) {
 
 std::string ReportJson(const RunResult& run) {
   using nlohmann::json;
-  json hw = {{"name", run.hw.name},
-             {"path", run.hw_path},
-             {"array_rows", run.hw.array_rows},
-             {"array_cols", run.hw.array_cols},
-             {"abuf_bytes", run.hw.abuf_bytes},
-             {"wbuf_bytes", run.hw.wbuf_bytes},
-             {"obuf_bytes", run.hw.obuf_bytes},
-             {"dram_latency_cycles", run.hw.dram_latency_cycles},
-             {"dram_bytes_per_cycle", run.hw.dram_bytes_per_cycle},
-             {"dram_mib", run.hw.dram_mib},
-             {"clock_mhz", run.hw.clock_mhz},
-             {"watchdog_cycles", run.hw.watchdog_cycles}};
+  // The hw block comes from the one key table (contract/hw_config.h): every key, in the units
+  // of the config file, numbers as numbers.
+  json hw = {{"path", run.hw_path}};
+  for (const HwKey& key : HwKeys()) {
+    const std::string value = HwKeyValue(key, run.hw);
+    if (key.type == HwKeyType::kString) {
+      hw[key.name] = value;
+    } else if (key.type == HwKeyType::kInt) {
+      hw[key.name] = std::stoll(value);
+    } else {
+      hw[key.name] = std::stod(value);
+    }
+  }
   json layers = json::array();
   for (const LayerResult& l : run.layers) {
     json counters = json::object();
