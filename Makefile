@@ -37,8 +37,8 @@ lint: deps
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(ASAN_CXX) \
 	  -DSASIM_SANITIZE=ON
-	cmake --build build-asan -j$(JOBS) --target unit_tests
-	ctest --test-dir build-asan -L unit --output-on-failure -j$(JOBS)
+	cmake --build build-asan -j$(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j$(JOBS) $(ASAN_CTEST_ARGS)
 
 # Each libFuzzer target for FUZZ_SECONDS seconds, one after the other, from the seeds in
 # tests/data/fuzz/<target>/; new inputs go to build-fuzz/corpus/<target>/, crashes to
