@@ -12,6 +12,24 @@
 
 namespace sasim {
 
+// A file descriptor closed on every path out of a scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
 // Throws InputError unless `path` names a regular file (after symlinks). `what` says what the
 // file is for ("net file", "--input"), for the message. Returns the file size in bytes.
 uint64_t RequireRegularFile(const std::string& path, std::string_view what);

@@ -23,20 +23,6 @@ namespace {
 
 constexpr size_t kMaxDims = 32;
 
-// Closes a descriptor on every path out of ReadNpy.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads up to `n` bytes; fewer only at the end of the file.
 size_t ReadUpTo(const std::string& path, int fd, void* buf, size_t n) {
