@@ -106,6 +106,7 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     }
     p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
     p.commands.push_back(isa::EncodeEnd());
+    p.layers.back().end_command = p.commands.size();  // the closing SYNC waits for its stores
     if (pass == 1 && p.commands.size() != command_count) {
       throw CompileError("internal: command count changed between passes");
     }

@@ -16,6 +16,16 @@ inline uint64_t Get(const Counters& c, isa::Counter which) {
   return c[static_cast<int>(which)];
 }
 
+// Whether a counter depends on timing (cycles, stalls, command prefetch). Every other counter
+// is the same on every device that runs the same program: the functional device included.
+inline bool DependsOnTiming(isa::Counter which) {
+  using isa::Counter;
+  return which == Counter::kCycles || which == Counter::kBusyCycles ||
+         which == Counter::kStallLoad || which == Counter::kStallStore ||
+         which == Counter::kStallFetch || which == Counter::kCmdFetchBytes ||
+         which == Counter::kIssueCycles;
+}
+
 // Counters accumulated between two snapshots: later - earlier, counter by counter.
 inline Counters Delta(const Counters& later, const Counters& earlier) {
   Counters d{};

@@ -27,8 +27,8 @@ struct ProgramLayer {
   uint32_t output_addr = 0;  // C16 tensor
   TensorShape output;
   uint32_t snapshot_addr = 0;  // counters at the layer's end; 0 when not snapshotted
-  size_t first_command = 0;    // [first_command, end_command) of the stream
-  size_t end_command = 0;
+  size_t first_command = 0;    // [first_command, end_command) of the stream: the next layer's
+  size_t end_command = 0;      // first command; the last layer's includes the closing SYNC, END
   uint64_t estimated_cycles = 0;  // the compiler's cost model, for progress
 };
 

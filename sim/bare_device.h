@@ -41,6 +41,7 @@ class BareDevice : public Hal {
     return core_->irq();
   }
   Core& core() { return *core_; }
+  const Core& core() const { return *core_; }
 
  private:
   HwConfig hw_;

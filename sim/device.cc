@@ -30,9 +30,7 @@ class BareCoreDevice : public Device {
   bool timed() const override { return true; }
   void Run(const std::function<void(Hal&)>& host_program) override { host_program(bare_); }
   void SetTrace(const TraceRequest& request) override { bare_.core().SetTrace(request); }
-  TraceResult trace_result() const override {
-    return const_cast<BareDevice&>(bare_).core().trace_result();
-  }
+  TraceResult trace_result() const override { return bare_.core().trace_result(); }
 
  private:
   BareDevice bare_;

@@ -119,6 +119,7 @@ PreparedRun PrepareRun(const RunRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   run.prepared = PrepareNet(spec, std::move(net), std::move(input));
   run.prepare_seconds = Since(start);
+  // Compiled again, not patched: calibration may have changed shifts, which COMPUTE encodes.
   run.compiled = compiler::CompileNet(run.prepared.net.layers, run.prepared.net.weights, run.hw);
   return run;
 }

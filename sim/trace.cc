@@ -97,15 +97,11 @@ TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name, const 
     while (i < program.layers.size() && program.layers[i].name != opt.layer) ++i;
     if (i == program.layers.size()) {
       throw InputError(
-          fmt::format("--trace-layer: no conv2d or linear layer '{}' in the "
-                      "network",
-                      opt.layer));
+          fmt::format("--trace-layer: no conv2d or linear layer '{}' in the network", opt.layer));
     }
     plan.request.by_command = true;
     plan.request.first_command = static_cast<uint32_t>(program.layers[i].first_command);
-    plan.request.end_command =
-        static_cast<uint32_t>(i + 1 < program.layers.size() ? program.layers[i + 1].first_command
-                                                            : program.commands.size());
+    plan.request.end_command = static_cast<uint32_t>(program.layers[i].end_command);
   }
   return plan;
 }

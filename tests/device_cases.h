@@ -16,14 +16,6 @@
 
 namespace sasim::testcases {
 
-inline bool DependsOnTiming(isa::Counter which) {
-  using isa::Counter;
-  return which == Counter::kCycles || which == Counter::kBusyCycles ||
-         which == Counter::kStallLoad || which == Counter::kStallStore ||
-         which == Counter::kStallFetch || which == Counter::kCmdFetchBytes ||
-         which == Counter::kIssueCycles;
-}
-
 // Returns the MACs the device counted over all cases.
 inline uint64_t RunLayerCases(Device& device, const HwConfig& hw,
                               const std::vector<LayerCase>& cases) {

@@ -100,7 +100,6 @@ LayerWeights LoadWeights(const compiler::NetSpec& spec, const Layer& layer) {
 Network NetworkOf(const compiler::NetSpec& spec, std::vector<Layer> layers) {
   Network net;
   net.name = spec.name;
-  net.path = spec.path;
   net.input = {spec.input_channels, spec.input_height, spec.input_width};
   net.input_exp = spec.input_exp;
   net.layers = std::move(layers);

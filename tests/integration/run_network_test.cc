@@ -80,10 +80,9 @@ TEST(RunNetworkTest, Vgg8EndToEnd) {
   for (size_t i = 0; i < names.size(); ++i) {
     const auto& rtl = run.result.layers[i].counters;
     const auto& fun = functional.run.result.layers[i].counters;
-    for (const isa::Counter c :
-         {isa::Counter::kMacs, isa::Counter::kMacsZero, isa::Counter::kAbufReads,
-          isa::Counter::kWbufReads, isa::Counter::kObufWrites, isa::Counter::kDramReadBytes,
-          isa::Counter::kDramWriteBytes, isa::Counter::kRequantOps, isa::Counter::kPoolOps}) {
+    for (int k = 0; k < isa::kNumCounters; ++k) {
+      const auto c = static_cast<isa::Counter>(k);
+      if (DependsOnTiming(c)) continue;
       EXPECT_EQ(Get(rtl, c), Get(fun, c)) << names[i] << " " << isa::CounterName(c);
     }
     EXPECT_EQ(Get(fun, isa::Counter::kCycles), 0u);
