@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/isa_checks.h"
+
 #include "Vsa_ctrl_tb.h"
 #include "contract/isa.h"
 #include "sim/verilated_harness.h"
@@ -28,16 +30,10 @@ constexpr int kRows = 8;         // sa_ctrl_tb's default
 constexpr int kFetchBeats = 8;   // sa_ctrl's default
 constexpr uint32_t kCmdBase = 0x400;
 
-const SvPackage& Pkg() {
-  static const SvPackage* const pkg = new SvPackage(SASIM_SOURCE_DIR "/rtl/sa_pkg.sv");
-  return *pkg;
-}
+const SvPackage& Pkg() { return testing::SaPkg(); }
 
 uint64_t EnumValue(const std::string& type, const std::string& name) {
-  for (const auto& [n, v] : Pkg().Enum(type).entries) {
-    if (n == name) return v;
-  }
-  throw std::out_of_range(type + " has no " + name);
+  return testing::SaPkgEnumValue(type, name);
 }
 
 template <class Port>
@@ -306,24 +302,7 @@ TEST_F(CtrlRtlTest, DispatchesAStreamAndDecodesEveryField) {
 
   ASSERT_EQ(computes_.size(), 1u);
   const isa::Compute& d = computes_[0].c;
-  EXPECT_EQ(d.relu, c.relu);
-  EXPECT_EQ(d.rounding, c.rounding);
-  EXPECT_EQ(d.pool, c.pool);
-  EXPECT_EQ(d.shift, c.shift);
-  EXPECT_EQ(d.kernel_h, c.kernel_h);
-  EXPECT_EQ(d.kernel_w, c.kernel_w);
-  EXPECT_EQ(d.stride, c.stride);
-  EXPECT_EQ(d.channels, c.channels);
-  EXPECT_EQ(d.in_width, c.in_width);
-  EXPECT_EQ(d.in_rows, c.in_rows);
-  EXPECT_EQ(d.y_off, c.y_off);
-  EXPECT_EQ(d.x_off, c.x_off);
-  EXPECT_EQ(d.out_rows, c.out_rows);
-  EXPECT_EQ(d.out_width, c.out_width);
-  EXPECT_EQ(d.abuf_base, c.abuf_base);
-  EXPECT_EQ(d.wbuf_base, c.wbuf_base);
-  EXPECT_EQ(d.obuf_base, c.obuf_base);
-  EXPECT_EQ(d.n_valid, c.n_valid);
+  testcases::ExpectSameCompute(d, c);
 
   // COMPUTE did not wait for the loads (in-order dispatch only); the STORE waited for SYNC.
   EXPECT_LT(computes_[0].started, jobs_[1].done_at);

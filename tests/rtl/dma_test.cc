@@ -23,16 +23,10 @@ using testing::SvPackage;
 
 constexpr int kMaxBurst = 4;  // rtl/CMakeLists.txt builds Vsa_dma with MaxBurst=4
 
-const SvPackage& Pkg() {
-  static const SvPackage* const pkg = new SvPackage(SASIM_SOURCE_DIR "/rtl/sa_pkg.sv");
-  return *pkg;
-}
+const SvPackage& Pkg() { return testing::SaPkg(); }
 
 uint64_t EnumValue(const std::string& type, const std::string& name) {
-  for (const auto& [n, v] : Pkg().Enum(type).entries) {
-    if (n == name) return v;
-  }
-  throw std::out_of_range(type + " has no " + name);
+  return testing::SaPkgEnumValue(type, name);
 }
 
 struct Job {

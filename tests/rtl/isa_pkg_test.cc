@@ -21,10 +21,7 @@ namespace {
 using testing::SvEnum;
 using testing::SvPackage;
 
-const SvPackage& Pkg() {
-  static const SvPackage* const pkg = new SvPackage(SASIM_SOURCE_DIR "/rtl/sa_pkg.sv");
-  return *pkg;
-}
+const SvPackage& Pkg() { return testing::SaPkg(); }
 
 // "dram_read_bytes" -> "DramReadBytes"; "IDLE" -> "Idle".
 std::string Camel(const std::string& name) {

@@ -183,6 +183,20 @@ class SvPackage {
   std::map<std::string, uint64_t> params_;
 };
 
+// rtl/sa_pkg.sv, parsed once per test program.
+inline const SvPackage& SaPkg() {
+  static const SvPackage* const pkg = new SvPackage(SASIM_SOURCE_DIR "/rtl/sa_pkg.sv");
+  return *pkg;
+}
+
+// The value of enumerator `name` of sa_pkg's enum `type`.
+inline uint64_t SaPkgEnumValue(const std::string& type, const std::string& name) {
+  for (const auto& [n, v] : SaPkg().Enum(type).entries) {
+    if (n == name) return v;
+  }
+  throw std::out_of_range(type + " has no " + name);
+}
+
 }  // namespace sasim::testing
 
 #endif  // SASIM_TESTS_RTL_SV_PACKAGE_H_

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/isa_checks.h"
+
 namespace sasim::isa {
 namespace {
 
@@ -36,24 +38,7 @@ TEST(IsaTest, ComputeRoundTripsEveryField) {
     const CommandWords w = EncodeCompute(c);
     ASSERT_EQ(DecodeOpcode(w), Opcode::kCompute);
     const Compute d = DecodeCompute(w);
-    EXPECT_EQ(d.relu, c.relu);
-    EXPECT_EQ(d.rounding, c.rounding);
-    EXPECT_EQ(d.pool, c.pool);
-    EXPECT_EQ(d.shift, c.shift);
-    EXPECT_EQ(d.kernel_h, c.kernel_h);
-    EXPECT_EQ(d.kernel_w, c.kernel_w);
-    EXPECT_EQ(d.stride, c.stride);
-    EXPECT_EQ(d.channels, c.channels);
-    EXPECT_EQ(d.in_width, c.in_width);
-    EXPECT_EQ(d.in_rows, c.in_rows);
-    EXPECT_EQ(d.y_off, c.y_off);
-    EXPECT_EQ(d.x_off, c.x_off);
-    EXPECT_EQ(d.out_rows, c.out_rows);
-    EXPECT_EQ(d.out_width, c.out_width);
-    EXPECT_EQ(d.abuf_base, c.abuf_base);
-    EXPECT_EQ(d.wbuf_base, c.wbuf_base);
-    EXPECT_EQ(d.obuf_base, c.obuf_base);
-    EXPECT_EQ(d.n_valid, c.n_valid);
+    testcases::ExpectSameCompute(d, c);
     if (HasFailure()) return;
   }
 }
