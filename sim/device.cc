@@ -15,6 +15,7 @@ class PlatformDevice : public Device {
   explicit PlatformDevice(const HwConfig& hw) : platform_(hw) {}
   DeviceKind kind() const override { return DeviceKind::kPlatform; }
   bool timed() const override { return true; }
+  bool can_trace() const override { return true; }
   void Run(const std::function<void(Hal&)>& host_program) override { platform_.Run(host_program); }
   void SetTrace(const TraceRequest& request) override { platform_.SetTrace(request); }
   TraceResult trace_result() const override { return platform_.trace_result(); }
@@ -28,6 +29,7 @@ class BareCoreDevice : public Device {
   explicit BareCoreDevice(const HwConfig& hw) : bare_(hw) {}
   DeviceKind kind() const override { return DeviceKind::kBare; }
   bool timed() const override { return true; }
+  bool can_trace() const override { return true; }
   void Run(const std::function<void(Hal&)>& host_program) override { host_program(bare_); }
   void SetTrace(const TraceRequest& request) override { bare_.core().SetTrace(request); }
   TraceResult trace_result() const override { return bare_.core().trace_result(); }
@@ -41,6 +43,7 @@ class FunctionalHalDevice : public Device {
   explicit FunctionalHalDevice(const HwConfig& hw) : device_(hw) {}
   DeviceKind kind() const override { return DeviceKind::kFunctional; }
   bool timed() const override { return false; }
+  bool can_trace() const override { return false; }
   void Run(const std::function<void(Hal&)>& host_program) override { host_program(device_); }
   void SetTrace(const TraceRequest&) override {
     throw InputError("the functional device has no RTL to trace; use the platform");

@@ -30,6 +30,8 @@ class Device {
   // Runs `host_program` against the device's HAL until it returns; rethrows what it throws.
   // A device runs one host program in its life (SystemC elaborates once per process).
   virtual void Run(const std::function<void(Hal&)>& host_program) = 0;
+  // Whether there is RTL to dump a waveform of.
+  virtual bool can_trace() const = 0;
   // Asks for a waveform window before Run. Throws InputError where there is no RTL to trace.
   virtual void SetTrace(const TraceRequest& request) = 0;
   virtual TraceResult trace_result() const = 0;

@@ -37,9 +37,12 @@ struct Options {
 int Run(const Options& opt) {
   // Every input is checked before any output place is touched or anything is simulated.
   const PreparedRun prepared = PrepareRun(opt.request);
-  const DeviceKind device_kind = ParseDeviceKind(opt.device);
-  if (prepared.trace.enabled && device_kind == DeviceKind::kFunctional) {
-    throw InputError("--trace: the functional device has no RTL to trace; use --device platform");
+  // The device before the output places: a hw config without a model, or a waveform asked of a
+  // device without RTL, is refused with nothing written.
+  std::unique_ptr<Device> device = MakeDevice(ParseDeviceKind(opt.device), prepared.hw);
+  if (prepared.trace.enabled && !device->can_trace()) {
+    throw InputError(fmt::format("--trace: the {} device has no RTL to trace; use --device "
+                                 "platform", DeviceKindName(device->kind())));
   }
   // Then the output places, before the simulation: an unwritable one fails now, not after.
   OutputDir out(opt.out_dir.empty() ? "runs/" + prepared.spec.name : opt.out_dir, "--out");
@@ -49,7 +52,6 @@ int Run(const Options& opt) {
   std::unique_ptr<TraceFile> trace;
   if (prepared.trace.enabled) trace = std::make_unique<TraceFile>(prepared.trace);
 
-  std::unique_ptr<Device> device = MakeDevice(device_kind, prepared.hw);
   NetworkRun run = RunNetwork(prepared, *device, trace ? &trace->request() : nullptr);
   RunResult& result = run.result;
 

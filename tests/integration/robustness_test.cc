@@ -95,6 +95,19 @@ TEST(RobustnessTest, UnwritableOutputIsRefusedBeforeSimulating) {
   fs::remove_all(dir);
 }
 
+TEST(RobustnessTest, AWaveformOfADeviceWithoutRtlIsRefusedBeforeWriting) {
+  const fs::path dir = FreshDir("notrace");
+  const pid_t pid = Spawn({"--net", (kSource / "configs/tiny.yaml").string(), "--quiet",
+                           "--device", "functional", "--out", (dir / "run").string(), "--trace",
+                           (dir / "waves/w.vcd").string()}, dir, "n");
+  EXPECT_EQ(ExitCode(Wait(pid)), 2);
+  EXPECT_NE(Slurp(dir / "n.err").find("the functional device has no RTL to trace"),
+            std::string::npos) << Slurp(dir / "n.err");
+  EXPECT_FALSE(fs::exists(dir / "run"));
+  EXPECT_FALSE(fs::exists(dir / "waves"));
+  fs::remove_all(dir);
+}
+
 TEST(RobustnessTest, AWaveformNameIsNeverGivenToAShell) {
   const fs::path dir = FreshDir("inject");
   const std::string name = (dir / "a';touch INJECTED;'.fst").string();
