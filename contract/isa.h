@@ -25,6 +25,7 @@ enum class Opcode : uint8_t {
   kCompute = 4,  // one conv/linear tile (all folds of one 16-channel output block)
   kSync = 5,     // wait until the DMA and compute engines have finished given job counts
   kSnapshot = 6, // DMA job: write all counters, as they are at dispatch, to DRAM
+  kVector = 7,   // compute-engine job: one pooling or element-wise pass (no array)
 };
 
 enum class Buffer : uint8_t { kAct = 0, kWeight = 1, kOut = 2, kCounters = 3 };
@@ -48,10 +49,17 @@ struct Transfer {
 // (16 int32) at wbuf_base, then one word of 16 weights per reduction step k, in the order
 // c-block, ky, kx, channel within block. Outputs go to obuf_base + e' * out_width' + f'
 // (pooled coordinates and sizes when pool is set; pixels are then visited window by window).
+// Partial sums: a reduction too long for the weight buffer runs as several COMPUTEs over
+// consecutive ranges of k, each covering one fold (out_rows * out_width <= array rows). acc_out
+// keeps the PEs' int32 sums in the array instead of draining them (more steps follow); acc_in
+// starts from those sums instead of the biases. The sums then see the same additions, in the
+// same order, as one long COMPUTE would give them.
 struct Compute {
   bool relu = false;
-  Rounding rounding = Rounding::kFloor;
+  Rounding rounding = Rounding::kFloor;  // kFloor or kNearestEven
   bool pool = false;
+  bool acc_in = false;   // continue the sums the previous COMPUTE kept (no bias)
+  bool acc_out = false;  // keep the sums in the PEs: no drain, no output
   uint32_t shift = 0;
   uint32_t kernel_h = 1;
   uint32_t kernel_w = 1;
@@ -69,6 +77,43 @@ struct Compute {
   uint32_t n_valid = 16;
 };
 
+// VECTOR: one pass over 16-channel words of the activation buffer into the output buffer,
+// channel block by channel block, output pixel by output pixel (raster order), one buffer read
+// per cycle. Input word of block b, pixel (y, x): a_base + (b * in_rows + y) * in_width + x
+// (b_base likewise, same shape); output word o_base + (b * out_rows + e) * out_width + f.
+//   kMaxPool: lane-wise maximum over the taps (y, x) = (e*stride + ky + y_off, f*stride + kx +
+//     x_off), ky < kernel_h, kx < kernel_w; taps outside 0..in_rows-1 x 0..in_width-1 are
+//     skipped (padding never wins). kernel 1x1 with relu is a ReLU layer.
+//   kAvgPool: the same taps (all inside), mean of the codes rounded half to even
+//     (AverageCodesByReciprocal with recip = AvgReciprocal(kernel_h * kernel_w)).
+//   kAdd: AddRequantize(a, b) lane by lane with a_shift, b_shift, out_shift (quant.h); kernel,
+//     stride and offsets unused (1, 1, 0, 0); out = in shape.
+// relu: the output is at least 128 (ReLU on the code).
+enum class VectorOp : uint8_t { kMaxPool = 0, kAvgPool = 1, kAdd = 2 };
+const char* VectorOpName(VectorOp op);
+
+struct Vector {
+  VectorOp op = VectorOp::kMaxPool;
+  bool relu = false;
+  uint32_t out_shift = 0;  // add: 0..31
+  uint32_t a_shift = 0;    // add: 0..15
+  uint32_t b_shift = 0;    // add: 0..15
+  uint32_t stride = 1;     // 1..255
+  uint32_t kernel_h = 1;   // 1..255
+  uint32_t kernel_w = 1;   // 1..255
+  uint32_t channel_blocks = 1;
+  uint32_t in_rows = 1;
+  uint32_t in_width = 1;
+  uint32_t out_rows = 1;
+  uint32_t out_width = 1;
+  uint32_t a_base = 0;
+  uint32_t b_base = 0;
+  uint32_t o_base = 0;
+  int32_t y_off = 0;
+  int32_t x_off = 0;
+  uint32_t recip = 0;  // avg: AvgReciprocal(kernel_h * kernel_w)
+};
+
 struct Sync {
   uint32_t dma_jobs = 0;      // wait until this many LOAD/STORE jobs have completed
   uint32_t compute_jobs = 0;  // and this many COMPUTE jobs
@@ -77,6 +122,7 @@ struct Sync {
 CommandWords EncodeEnd();
 CommandWords EncodeTransfer(Opcode op, const Transfer& t);
 CommandWords EncodeCompute(const Compute& c);
+CommandWords EncodeVector(const Vector& v);
 CommandWords EncodeSync(const Sync& s);
 // SNAPSHOT writes kSnapshotBytes at dram_addr: counter i as a little-endian uint64 at 8 * i.
 CommandWords EncodeSnapshot(uint32_t dram_addr);
@@ -85,6 +131,7 @@ uint32_t DecodeSnapshotAddr(const CommandWords& w);
 Opcode DecodeOpcode(const CommandWords& w);
 Transfer DecodeTransfer(const CommandWords& w);
 Compute DecodeCompute(const CommandWords& w);
+Vector DecodeVector(const CommandWords& w);
 Sync DecodeSync(const CommandWords& w);
 // One line, for error messages and traces: "COMPUTE c=64 w=16 ...".
 std::string Describe(const CommandWords& w);
@@ -92,6 +139,7 @@ std::string Describe(const CommandWords& w);
 // Throws std::invalid_argument naming the field when a value does not fit its encoding.
 void Validate(const Transfer& t);
 void Validate(const Compute& c);
+void Validate(const Vector& v);
 
 // ---- CSR map (byte offsets on the MMIO port; 32-bit registers) ----
 namespace csr {
@@ -131,10 +179,11 @@ enum class Counter : uint8_t {
   kDramReadBytes,       // bytes of tensors and weights read from DRAM (LOAD)
   kDramWriteBytes,      // bytes written to DRAM
   kRequantOps,          // results requantized
-  kPoolOps,             // pooled outputs produced (one per channel per 2x2 window)
+  kPoolOps,             // pooled outputs produced (one per channel per window)
   kCommands,            // commands executed
   kCmdFetchBytes,       // bytes of command stream fetched (ahead-fetch past END included)
   kIssueCycles,         // cycles the compute engine fed the array (steps and fold bubbles)
+  kVecOps,              // VECTOR lane operations: 16 per activation word read (compare or add)
   kAccWraps,            // PE accumulation steps whose int32 sum wrapped (docs/isa.md)
   kCount
 };
