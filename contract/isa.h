@@ -116,7 +116,7 @@ struct Vector {
 
 struct Sync {
   uint32_t dma_jobs = 0;      // wait until this many LOAD/STORE jobs have completed
-  uint32_t compute_jobs = 0;  // and this many COMPUTE jobs
+  uint32_t compute_jobs = 0;  // and this many compute-engine jobs (COMPUTE and VECTOR)
 };
 
 CommandWords EncodeEnd();
@@ -191,8 +191,9 @@ inline constexpr int kNumCounters = static_cast<int>(Counter::kCount);
 // A SNAPSHOT writes kSnapshotCounters little-endian uint64 slots: slot i holds counter i, except
 // that the slot of stall_fetch holds acc_wraps (the last counter). stall_fetch is derived on the
 // host: every running cycle is exactly one of busy, stall_load, stall_store or stall_fetch, so
-// stall_fetch = cycles - busy - stall_load - stall_store. This keeps the snapshot at 10 beats, as
-// it was before acc_wraps existed: a longer one lengthens every layer's closing DMA job.
+// stall_fetch = cycles - busy - stall_load - stall_store. 21 slots: 11 beats (168 bytes and 8
+// of padding). With 22 counters the derived slot saves no beat any more (22 slots would be 11
+// beats too); the layout is kept as it is.
 inline constexpr int kSnapshotCounters = kNumCounters - 1;
 inline constexpr int kSnapshotBeats = (kSnapshotCounters * 8 + 15) / 16;
 static_assert(static_cast<int>(Counter::kAccWraps) == kNumCounters - 1,

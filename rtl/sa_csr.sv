@@ -6,8 +6,9 @@
 // counters in isa::Counter order, zeroed by a start and advanced every cycle by the events of
 // sa_top's blocks. A write of CTRL bit 0 is passed to sa_ctrl as start_o; it starts a run only
 // while no run is going (running_i low). A SNAPSHOT freezes a copy of the counters (snap_take_i)
-// that the DMA engine then reads as beats: beat i holds counter 2i in bits 63:0 and counter 2i+1
-// in bits 127:64.
+// that the DMA engine then reads as sa_pkg::SnapshotBeats beats: beat i holds slot 2i in bits
+// 63:0 and slot 2i+1 in bits 127:64, slot s being counter s except that stall_fetch's slot holds
+// acc_wraps, the last counter (NumCounters - 1 slots: 21 slots, 11 beats).
 // Latency: reads are combinational; writes, events and the snapshot copy take effect on the
 // clock edge (an event counts in the CSR read the cycle after it happened).
 module sa_csr #(
@@ -131,6 +132,7 @@ module sa_csr #(
     counter_inc[sa_pkg::CntCmdFetchBytes]  = (events_i.dram_read_beat && events_i.dma_fetch) ?
                                              64'(sa_pkg::WordBytes) : 64'd0;
     counter_inc[sa_pkg::CntIssueCycles]    = 64'(events_i.issue);
+    counter_inc[sa_pkg::CntVecOps]         = 64'(events_i.vec_ops);
     counter_inc[sa_pkg::CntAccWraps]       = 64'(events_i.acc_wraps);
   end
 

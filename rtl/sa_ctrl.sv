@@ -3,9 +3,10 @@
 // sa_ctrl: command fetch and dispatch. On start (from sa_csr) it fetches the command stream from
 // DRAM through the DMA engine, FetchBeats beats at a time, into a FIFO of 16-byte beats whenever
 // the DMA engine is idle and the FIFO has room for a whole fetch. It decodes the command at the
-// head (two beats) and dispatches in order: LOAD/STORE/SNAPSHOT to the DMA engine, COMPUTE to the
-// compute engine (both run concurrently), SYNC waits until the given numbers of DMA and COMPUTE
-// jobs of this run have completed, END stops (once no fetch is in flight) and an illegal opcode
+// head (two beats) and dispatches in order: LOAD/STORE/SNAPSHOT to the DMA engine, COMPUTE (to
+// sa_compute) and VECTOR (to sa_vec) to the compute engine (the two engines run concurrently),
+// SYNC waits until the given numbers of DMA and compute-engine (COMPUTE and VECTOR) jobs of this
+// run have completed, END stops (once no fetch is in flight) and an illegal opcode
 // stops with an error; sa_csr turns those into STATUS bits and the interrupt.
 // Latency: at most one command leaves the head per cycle; a dispatch is combinational from the
 // head of the FIFO and the engines' ready signals. The first command can dispatch one cycle
@@ -27,9 +28,11 @@ module sa_ctrl #(
   input  logic                 dma_busy_fetch_i,
   input  logic                 cmd_beat_valid_i,
   input  logic [127:0]         cmd_beat_i,
-  // Compute engine.
+  // Compute engine: the array path (COMPUTE) and the vector unit (VECTOR) share busy and done.
   output logic                 comp_start_o,
   output sa_pkg::compute_cmd_t comp_cmd_o,
+  output logic                 vec_start_o,
+  output sa_pkg::vector_cmd_t  vec_cmd_o,
   input  logic                 comp_busy_i,
   input  logic                 comp_done_i,
   // Run events, to sa_csr.
@@ -75,6 +78,7 @@ module sa_ctrl #(
   logic [sa_pkg::CmdBits-1:0] cmd;
   sa_pkg::cmd_transfer_t      cmd_xfer;
   sa_pkg::cmd_compute_t       cmd_comp;
+  sa_pkg::cmd_vector_t        cmd_vec;
   sa_pkg::cmd_sync_t          cmd_sync;
   sa_pkg::cmd_snapshot_t      cmd_snap;
   logic                       cmd_ready;
@@ -89,6 +93,7 @@ module sa_ctrl #(
     cmd       = {fifo_q[fifo_rd_q + 1'b1], fifo_q[fifo_rd_q]};
     cmd_xfer  = cmd;  // a view: same bits
     cmd_comp  = cmd;  // a view: same bits
+    cmd_vec   = cmd;  // a view: same bits
     cmd_sync  = cmd;  // a view: same bits
     cmd_snap  = cmd;  // a view: same bits
     opcode    = cmd_xfer.opcode;
@@ -98,6 +103,8 @@ module sa_ctrl #(
 
   // COMPUTE fields, as the compute engine keeps them.
   always_comb begin
+    comp_cmd_o.acc_in    = cmd_comp.acc_in;
+    comp_cmd_o.acc_out   = cmd_comp.acc_out;
     comp_cmd_o.relu      = cmd_comp.relu;
     comp_cmd_o.round     = cmd_comp.round;
     comp_cmd_o.pool      = cmd_comp.pool;
@@ -118,6 +125,29 @@ module sa_ctrl #(
     comp_cmd_o.n_valid   = cmd_comp.n_valid;
   end
 
+  // VECTOR fields, as the vector unit keeps them.
+  always_comb begin
+    vec_cmd_o.op             = cmd_vec.op;
+    vec_cmd_o.relu           = cmd_vec.relu;
+    vec_cmd_o.out_shift      = cmd_vec.out_shift;
+    vec_cmd_o.a_shift        = cmd_vec.a_shift;
+    vec_cmd_o.b_shift        = cmd_vec.b_shift;
+    vec_cmd_o.stride         = cmd_vec.stride;
+    vec_cmd_o.kernel_h       = cmd_vec.kernel_h;
+    vec_cmd_o.kernel_w       = cmd_vec.kernel_w;
+    vec_cmd_o.channel_blocks = cmd_vec.channel_blocks;
+    vec_cmd_o.in_rows        = cmd_vec.in_rows;
+    vec_cmd_o.in_width       = cmd_vec.in_width;
+    vec_cmd_o.out_rows       = cmd_vec.out_rows;
+    vec_cmd_o.out_width      = cmd_vec.out_width;
+    vec_cmd_o.a_base         = cmd_vec.a_base;
+    vec_cmd_o.b_base         = cmd_vec.b_base;
+    vec_cmd_o.o_base         = cmd_vec.o_base;
+    vec_cmd_o.y_off          = cmd_vec.y_off;
+    vec_cmd_o.x_off          = cmd_vec.x_off;
+    vec_cmd_o.recip          = cmd_vec.recip;
+  end
+
   // Dispatch.
   always_comb begin
     logic want_dma;  // the head command needs the DMA engine: no fetch may take it
@@ -128,6 +158,7 @@ module sa_ctrl #(
     pop          = 1'b0;
     snap_take_o  = 1'b0;
     comp_start_o = 1'b0;
+    vec_start_o  = 1'b0;
     end_o        = 1'b0;
     error_o      = 1'b0;
     want_dma     = 1'b0;
@@ -193,6 +224,12 @@ module sa_ctrl #(
               if (!comp_busy_i) begin
                 comp_start_o = 1'b1;
                 pop          = 1'b1;
+              end
+            end
+            sa_pkg::OpVector: begin
+              if (!comp_busy_i) begin
+                vec_start_o = 1'b1;
+                pop         = 1'b1;
               end
             end
             sa_pkg::OpSync: begin
@@ -292,7 +329,8 @@ module sa_ctrl #(
   logic unused_cmd;
   assign unused_cmd = ^{cmd_xfer.rsvd7, cmd_xfer.rsvd6, cmd_xfer.rsvd5, cmd_xfer.rsvd4,
                         cmd_xfer.rsvd3, cmd_xfer.rsvd0, cmd_comp.rsvd7, cmd_comp.rsvd6,
-                        cmd_comp.rsvd5, cmd_comp.rsvd0, cmd_comp.opcode, cmd_sync.rsvd7_3,
+                        cmd_comp.rsvd5, cmd_comp.rsvd0, cmd_comp.opcode, cmd_vec.rsvd6,
+                        cmd_vec.opcode, cmd_sync.rsvd7_3,
                         cmd_sync.rsvd0, cmd_sync.opcode, cmd_snap.rsvd7_2, cmd_snap.rsvd0,
                         cmd_snap.opcode};
 
@@ -306,10 +344,11 @@ module sa_ctrl #(
   `SA_ASSERT(FetchOnlyWhenRoom, (dma_job_valid_o && dma_job_o.op == sa_pkg::DmaOpFetch) |->
                                 (32'(fifo_reserved) + FetchBeats <= FifoBeats))
   `SA_ASSERT(OneEngineJobAtATime, dma_job_valid_o |-> dma_job_ready_i)
-  `SA_ASSERT(NoComputeWhileBusy, comp_start_o |-> !comp_busy_i)
+  `SA_ASSERT(NoComputeWhileBusy, (comp_start_o || vec_start_o) |-> !comp_busy_i)
   `SA_ASSERT_KNOWN(StateKnown, state_q)
   `SA_ASSERT_KNOWN(BeatValidKnown, cmd_beat_valid_i)
   `SA_ASSERT_KNOWN(DmaJobValidKnown, dma_job_valid_o)
   `SA_ASSERT_KNOWN(CompStartKnown, comp_start_o)
+  `SA_ASSERT_KNOWN(VecStartKnown, vec_start_o)
 
 endmodule

@@ -35,7 +35,8 @@ package sa_pkg;
     OpStore   = 8'd3,
     OpCompute = 8'd4,
     OpSync    = 8'd5,
-    OpSnap    = 8'd6
+    OpSnap    = 8'd6,
+    OpVector  = 8'd7
   } opcode_e;
 
   // Buffers a transfer names (isa::Buffer; LOAD/STORE word 0, bits 9:8). BufCounters is the
@@ -81,7 +82,9 @@ package sa_pkg;
     logic        [15:0] in_rows;
     logic        [15:0] in_width;   // word 1
     logic        [15:0] channels;
-    logic         [3:0] rsvd0;      // word 0
+    logic         [1:0] rsvd0;      // word 0
+    logic               acc_out;    // bit 29: keep the sums in the PEs (no drain)
+    logic               acc_in;     // bit 28: start from the PEs' sums, not the biases
     logic         [3:0] stride;
     logic         [3:0] kernel_w;
     logic         [3:0] kernel_h;
@@ -91,6 +94,38 @@ package sa_pkg;
     logic               relu;
     opcode_e            opcode;
   } cmd_compute_t;
+
+  // VECTOR operations (isa::VectorOp; word 0, bits 9:8).
+  typedef enum logic [1:0] {
+    VecMaxPool = 2'd0,  // lane-wise maximum over the window's taps inside the input
+    VecAvgPool = 2'd1,  // mean of the window's codes, rounded half to even
+    VecAdd     = 2'd2   // AddRequantize of two tensors, lane by lane
+  } vec_op_e;
+
+  // VECTOR (isa::EncodeVector).
+  typedef struct packed {
+    logic        [31:0] recip;           // word 7: avg: floor((2^32 - 1) / (kernel_h * kernel_w))
+    logic        [15:0] rsvd6;
+    logic signed [15:0] x_off;           // word 6
+    logic signed [15:0] y_off;           // word 5
+    logic        [15:0] o_base;
+    logic        [15:0] b_base;          // word 4
+    logic        [15:0] a_base;
+    logic        [15:0] out_width;       // word 3
+    logic        [15:0] out_rows;
+    logic        [15:0] in_width;        // word 2
+    logic        [15:0] in_rows;
+    logic        [15:0] channel_blocks;  // word 1
+    logic         [7:0] kernel_w;
+    logic         [7:0] kernel_h;
+    logic         [7:0] stride;          // word 0
+    logic         [3:0] b_shift;
+    logic         [3:0] a_shift;
+    logic         [4:0] out_shift;
+    logic               relu;
+    vec_op_e            op;
+    opcode_e            opcode;
+  } cmd_vector_t;
 
   // SYNC (isa::EncodeSync): wait for absolute job counts within the run.
   typedef struct packed {
@@ -168,9 +203,10 @@ package sa_pkg;
     CntCommands       = 5'd17,
     CntCmdFetchBytes  = 5'd18,
     CntIssueCycles    = 5'd19,
-    CntAccWraps       = 5'd20
+    CntVecOps         = 5'd20,
+    CntAccWraps       = 5'd21
   } counter_e;
-  localparam int unsigned NumCounters   = 21;                           // isa::kNumCounters
+  localparam int unsigned NumCounters   = 22;                           // isa::kNumCounters
   // A SNAPSHOT writes NumCounters - 1 slots: stall_fetch's slot holds acc_wraps (the last
   // counter), and the host derives stall_fetch (isa::kSnapshotCounters, contract/isa.h).
   localparam int unsigned SnapshotCounters = NumCounters - 1;                 // isa::kSnapshotCounters
@@ -181,6 +217,8 @@ package sa_pkg;
 
   // A decoded COMPUTE command (docs/isa.md), as the compute engine keeps it.
   typedef struct packed {
+    logic               acc_in;   // the fold starts from the PEs' sums instead of the biases
+    logic               acc_out;  // the fold's sums stay in the PEs: no drain, no output
     logic               relu;
     round_mode_e        round;
     logic               pool;
@@ -200,6 +238,31 @@ package sa_pkg;
     logic        [15:0] obuf_base;
     logic        [4:0]  n_valid;
   } compute_cmd_t;
+
+  // A decoded VECTOR command (docs/isa.md), as the vector unit (sa_vec) keeps it: the fields of
+  // cmd_vector_t with their widths, in the command's order (word 0 first), without the opcode
+  // and reserved bits.
+  typedef struct packed {
+    vec_op_e            op;
+    logic               relu;
+    logic         [4:0] out_shift;
+    logic         [3:0] a_shift;
+    logic         [3:0] b_shift;
+    logic         [7:0] stride;
+    logic         [7:0] kernel_h;
+    logic         [7:0] kernel_w;
+    logic        [15:0] channel_blocks;
+    logic        [15:0] in_rows;
+    logic        [15:0] in_width;
+    logic        [15:0] out_rows;
+    logic        [15:0] out_width;
+    logic        [15:0] a_base;
+    logic        [15:0] b_base;
+    logic        [15:0] o_base;
+    logic signed [15:0] y_off;
+    logic signed [15:0] x_off;
+    logic        [31:0] recip;
+  } vector_cmd_t;
 
   // A DMA job: `rows` rows of `row_words` 16-byte words (sa_dma).
   typedef enum logic [1:0] {
@@ -240,6 +303,7 @@ package sa_pkg;
     logic        dram_write_beat;  // a 16-byte beat left (STORE, not SNAPSHOT)
     logic  [4:0] requant;
     logic  [4:0] pool;
+    logic  [4:0] vec_ops;          // VECTOR lane operations (16 per activation word read)
     logic [15:0] acc_wraps;        // PEs whose accumulation step wrapped (sa_pe)
   } perf_events_t;
 

@@ -1,6 +1,7 @@
 // The controller (sa_csr + sa_ctrl, Verilated as tests/rtl/sa_ctrl_tb.sv) with the DMA and
 // compute engines played by C++: CSR reads and writes, start, command fetch, dispatch of every
-// command encoded by contract/isa.cc (each field decoded as isa::Decode* does), SYNC waiting on
+// command encoded by contract/isa.cc (each field decoded as isa::Decode* does; COMPUTE and
+// VECTOR both go to the compute engine and count as its jobs), SYNC waiting on
 // job counts, END -> done + interrupt, an illegal opcode -> error, counters and the SNAPSHOT.
 #include <algorithm>
 #include <cstdint>
@@ -51,6 +52,11 @@ struct DmaJob {
 
 struct ComputeStart {
   isa::Compute c;
+  uint64_t started = 0, done_at = 0;
+};
+
+struct VectorStart {
+  isa::Vector v;
   uint64_t started = 0, done_at = 0;
 };
 
@@ -116,6 +122,7 @@ class CtrlRtlTest : public ::testing::Test {
     for (const auto& f : events.fields) PutBits(sim_->events_i, f.lsb, f.width, 0);
     PutBits(sim_->events_i, events.field("macs").lsb, 16, ev_macs_);
     PutBits(sim_->events_i, events.field("acc_wraps").lsb, 16, ev_wraps_);
+    PutBits(sim_->events_i, events.field("vec_ops").lsb, 5, ev_vec_ops_);
     PutBits(sim_->events_i, events.field("dram_read_beat").lsb, 1, sim_->cmd_beat_valid_i);
     PutBits(sim_->events_i, events.field("comp_busy").lsb, 1, comp_busy_);
 
@@ -166,6 +173,8 @@ class CtrlRtlTest : public ::testing::Test {
         const auto& s = Pkg().Struct("compute_cmd_t");
         ComputeStart cs;
         isa::Compute& c = cs.c;
+        c.acc_in = Field(sim_->comp_cmd_o, s, "acc_in");
+        c.acc_out = Field(sim_->comp_cmd_o, s, "acc_out");
         c.relu = Field(sim_->comp_cmd_o, s, "relu");
         c.rounding = static_cast<Rounding>(Field(sim_->comp_cmd_o, s, "round"));
         c.pool = Field(sim_->comp_cmd_o, s, "pool");
@@ -189,6 +198,39 @@ class CtrlRtlTest : public ::testing::Test {
         comp_busy_ = true;
         computes_.push_back(cs);
       }
+      if (sim_->vec_start_o) {
+        ASSERT_FALSE(comp_busy_) << "a VECTOR while the compute engine is busy";
+        ASSERT_FALSE(sim_->comp_start_o) << "COMPUTE and VECTOR in one cycle";
+        const auto& s = Pkg().Struct("vector_cmd_t");
+        VectorStart vs;
+        isa::Vector& v = vs.v;
+        auto get = [&](const char* name) {
+          return static_cast<uint32_t>(Field(sim_->vec_cmd_o, s, name));
+        };
+        v.op = static_cast<isa::VectorOp>(get("op"));
+        v.relu = get("relu");
+        v.out_shift = get("out_shift");
+        v.a_shift = get("a_shift");
+        v.b_shift = get("b_shift");
+        v.stride = get("stride");
+        v.kernel_h = get("kernel_h");
+        v.kernel_w = get("kernel_w");
+        v.channel_blocks = get("channel_blocks");
+        v.in_rows = get("in_rows");
+        v.in_width = get("in_width");
+        v.out_rows = get("out_rows");
+        v.out_width = get("out_width");
+        v.a_base = get("a_base");
+        v.b_base = get("b_base");
+        v.o_base = get("o_base");
+        v.y_off = Signed16(get("y_off"));
+        v.x_off = Signed16(get("x_off"));
+        v.recip = get("recip");
+        vs.started = now;
+        vs.done_at = comp_done_at_ = now + comp_cycles_;
+        comp_busy_ = true;
+        vectors_.push_back(vs);
+      }
     });
     if (dma_busy_ && now == dma_done_at_) dma_busy_ = false;
     if (comp_busy_ && now == comp_done_at_) comp_busy_ = false;
@@ -209,8 +251,9 @@ class CtrlRtlTest : public ::testing::Test {
   bool comp_busy_ = false;
   uint64_t comp_done_at_ = 0, comp_cycles_ = 20;
   std::vector<ComputeStart> computes_;
+  std::vector<VectorStart> vectors_;
   // Counter events driven every cycle.
-  uint64_t ev_macs_ = 0, ev_wraps_ = 0;
+  uint64_t ev_macs_ = 0, ev_wraps_ = 0, ev_vec_ops_ = 0;
 };
 
 TEST_F(CtrlRtlTest, CsrsAfterReset) {
@@ -260,10 +303,48 @@ TEST_F(CtrlRtlTest, DispatchesAStreamAndDecodesEveryField) {
   const isa::Transfer act{isa::Buffer::kAct, 0x10000, 0x230, 0x1357, 0x2468, 0x9abc, 0x0def};
   const isa::Transfer wgt{isa::Buffer::kWeight, 0xfffffff0, 0x10, 17, 0, 580, 1};
   const isa::Transfer out{isa::Buffer::kOut, 0x20000, 0x400, 3, 5, 7, 9};
+  // The partial-sum flags (which exclude pool).
+  isa::Compute partial = c;
+  partial.pool = false;
+  partial.acc_in = true;
+  partial.acc_out = true;
+  // An average with every field away from its neighbours' values, and an add.
+  isa::Vector avg;
+  avg.op = isa::VectorOp::kAvgPool;
+  avg.relu = true;
+  avg.out_shift = 29;
+  avg.a_shift = 13;
+  avg.b_shift = 6;
+  avg.stride = 201;
+  avg.kernel_h = 173;
+  avg.kernel_w = 94;
+  avg.channel_blocks = 0xbeef;
+  avg.in_rows = 0x1357;
+  avg.in_width = 0x8642;
+  avg.out_rows = 0xfedc;
+  avg.out_width = 0x0123;
+  avg.a_base = 0x5a5a;
+  avg.b_base = 0xa5a5;
+  avg.o_base = 0xc3c3;
+  avg.y_off = -30000;
+  avg.x_off = 32767;
+  avg.recip = AvgReciprocal(173 * 94);
+  isa::Vector add;
+  add.op = isa::VectorOp::kAdd;
+  add.out_shift = 17;
+  add.a_shift = 15;
+  add.b_shift = 1;
+  add.channel_blocks = 3;
+  add.in_rows = add.out_rows = 0x4321;
+  add.in_width = add.out_width = 0x0fed;
+  add.a_base = 0xffff;
+  add.b_base = 1;
+  add.o_base = 0x8000;
   Load({isa::EncodeTransfer(isa::Opcode::kLoad, act), isa::EncodeTransfer(isa::Opcode::kLoad, wgt),
-        isa::EncodeCompute(c), isa::EncodeSync({2, 1}),
+        isa::EncodeCompute(c), isa::EncodeCompute(partial), isa::EncodeVector(avg),
+        isa::EncodeVector(add), isa::EncodeSync({2, 4}),
         isa::EncodeTransfer(isa::Opcode::kStore, out), isa::EncodeSnapshot(0x3000),
-        isa::EncodeSync({4, 1}), isa::EncodeEnd()});
+        isa::EncodeSync({4, 4}), isa::EncodeEnd()});
   Start();
   EXPECT_EQ(Read(csr::kStatus) & 1, 1u) << "busy";
   RunToIrq();
@@ -271,9 +352,9 @@ TEST_F(CtrlRtlTest, DispatchesAStreamAndDecodesEveryField) {
   EXPECT_EQ(Read(csr::kStatus), 2u) << "done, not busy, no error";
   EXPECT_EQ(Read(csr::kIrqStatus), 1u);
   EXPECT_EQ(Read(csr::kCtrlState), static_cast<uint32_t>(isa::CtrlState::kDone));
-  EXPECT_EQ(Read(csr::kCmdIndex), 8u);
+  EXPECT_EQ(Read(csr::kCmdIndex), 11u);
   EXPECT_EQ(Read(csr::kLastOpcode), static_cast<uint32_t>(isa::Opcode::kEnd));
-  EXPECT_EQ(Counter(isa::Counter::kCommands), 8u);
+  EXPECT_EQ(Counter(isa::Counter::kCommands), 11u);
   EXPECT_EQ(Counter(isa::Counter::kCmdFetchBytes), 16u * kFetchBeats * fetches_);
   EXPECT_GE(fetches_, 2);
 
@@ -300,19 +381,26 @@ TEST_F(CtrlRtlTest, DispatchesAStreamAndDecodesEveryField) {
   EXPECT_EQ(jobs_[3].t.row_words, static_cast<uint32_t>(isa::kSnapshotBeats));
   EXPECT_EQ(jobs_[3].t.rows, 1u);
 
-  ASSERT_EQ(computes_.size(), 1u);
-  const isa::Compute& d = computes_[0].c;
-  testcases::ExpectSameCompute(d, c);
+  ASSERT_EQ(computes_.size(), 2u);
+  testcases::ExpectSameCompute(computes_[0].c, c);
+  testcases::ExpectSameCompute(computes_[1].c, partial);
+  ASSERT_EQ(vectors_.size(), 2u);
+  testcases::ExpectSameVector(vectors_[0].v, avg);
+  testcases::ExpectSameVector(vectors_[1].v, add);
 
-  // COMPUTE did not wait for the loads (in-order dispatch only); the STORE waited for SYNC.
+  // COMPUTE did not wait for the loads (in-order dispatch only); each compute-engine job waited
+  // for the previous one; the STORE waited for SYNC, which counted VECTORs as compute jobs.
   EXPECT_LT(computes_[0].started, jobs_[1].done_at);
-  EXPECT_GT(jobs_[2].accepted, std::max(jobs_[1].done_at, computes_[0].done_at));
+  EXPECT_GT(computes_[1].started, computes_[0].done_at);
+  EXPECT_GT(vectors_[0].started, computes_[1].done_at);
+  EXPECT_GT(vectors_[1].started, vectors_[0].done_at);
+  EXPECT_GT(jobs_[2].accepted, std::max(jobs_[1].done_at, vectors_[1].done_at));
 
-  // The snapshot holds the counters as they were when SNAPSHOT was dispatched: five commands
+  // The snapshot holds the counters as they were when SNAPSHOT was dispatched: eight commands
   // done, and every slot past the last is zero padding of the last beat (isa.h: stall_fetch's
   // slot carries acc_wraps; the host derives stall_fetch).
   ASSERT_EQ(snapshot_.size(), 2u * isa::kSnapshotBeats);
-  EXPECT_EQ(snapshot_[static_cast<int>(isa::Counter::kCommands)], 5u);
+  EXPECT_EQ(snapshot_[static_cast<int>(isa::Counter::kCommands)], 8u);
   EXPECT_GT(snapshot_[static_cast<int>(isa::Counter::kCycles)], 0u);
   EXPECT_LT(snapshot_[static_cast<int>(isa::Counter::kCycles)],
             Counter(isa::Counter::kCycles));
@@ -382,6 +470,7 @@ TEST_F(CtrlRtlTest, CountersAddTheirEventsAndStartIgnoredWhileRunning) {
         isa::EncodeSync({1, 0}), isa::EncodeEnd()});
   ev_macs_ = 3;
   ev_wraps_ = 7;
+  ev_vec_ops_ = 16;
   Write(csr::kCmdBase, kCmdBase);
   Write(csr::kCtrl, 1);  // counters restart at this edge
   const uint64_t start = sim_.cycle();
@@ -391,6 +480,7 @@ TEST_F(CtrlRtlTest, CountersAddTheirEventsAndStartIgnoredWhileRunning) {
   const uint64_t n = sim_.cycle() - start;
   EXPECT_EQ(Counter(isa::Counter::kMacs), 3 * n);
   EXPECT_EQ(Counter(isa::Counter::kAccWraps), 7 * n);
+  EXPECT_EQ(Counter(isa::Counter::kVecOps), 16 * n);
   EXPECT_EQ(Counter(isa::Counter::kCycles), n);
   EXPECT_EQ(Read(csr::kCmdIndex), 1u) << "still in the first run's SYNC";
   EXPECT_EQ(jobs_.size(), 1u);

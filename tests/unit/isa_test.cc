@@ -2,6 +2,8 @@
 #include "contract/isa.h"
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -35,12 +37,90 @@ TEST(IsaTest, ComputeRoundTripsEveryField) {
     c.wbuf_base = u(0, 0xffff);
     c.obuf_base = u(0, 0xffff);
     c.n_valid = u(1, 16);
+    if (!c.pool) {  // partial sums cannot pool
+      c.acc_in = u(0, 1);
+      c.acc_out = u(0, 1);
+    }
     const CommandWords w = EncodeCompute(c);
     ASSERT_EQ(DecodeOpcode(w), Opcode::kCompute);
     const Compute d = DecodeCompute(w);
     testcases::ExpectSameCompute(d, c);
     if (HasFailure()) return;
   }
+}
+
+TEST(IsaTest, VectorRoundTripsEveryField) {
+  std::mt19937 rng(12);
+  auto u = [&](uint32_t lo, uint32_t hi) {
+    return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+  };
+  for (int i = 0; i < 2000; ++i) {
+    Vector v;
+    v.op = static_cast<VectorOp>(u(0, 2));
+    v.relu = u(0, 1);
+    v.out_shift = u(0, 31);
+    v.a_shift = u(0, 15);
+    v.b_shift = u(0, 15);
+    v.channel_blocks = u(1, 0xffff);
+    v.in_rows = u(1, 0xffff);
+    v.in_width = u(1, 0xffff);
+    v.a_base = u(0, 0xffff);
+    v.b_base = u(0, 0xffff);
+    v.o_base = u(0, 0xffff);
+    v.out_rows = v.in_rows;
+    v.out_width = v.in_width;
+    if (v.op != VectorOp::kAdd) {
+      v.stride = u(1, 255);
+      v.kernel_h = u(1, 255);
+      v.kernel_w = u(1, 255);
+      v.out_rows = u(1, 0xffff);
+      v.out_width = u(1, 0xffff);
+      v.y_off = static_cast<int32_t>(u(0, 0xffff)) - 32768;
+      v.x_off = static_cast<int32_t>(u(0, 0xffff)) - 32768;
+    }
+    v.recip =
+        v.op == VectorOp::kAvgPool ? AvgReciprocal(v.kernel_h * v.kernel_w) : u(0, 0xffffffff);
+    const CommandWords w = EncodeVector(v);
+    ASSERT_EQ(DecodeOpcode(w), Opcode::kVector);
+    testcases::ExpectSameVector(DecodeVector(w), v);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(IsaTest, VectorRefusesWhatTheUnitCannotRun) {
+  Vector v;
+  EXPECT_NO_THROW(EncodeVector(v));
+  for (auto bad : std::vector<void (*)(Vector&)>{
+           [](Vector& x) { x.op = static_cast<VectorOp>(3); }, [](Vector& x) { x.a_shift = 16; },
+           [](Vector& x) { x.out_shift = 32; }, [](Vector& x) { x.stride = 0; },
+           [](Vector& x) { x.kernel_w = 256; }, [](Vector& x) { x.channel_blocks = 0; },
+           [](Vector& x) { x.out_rows = 0; }, [](Vector& x) { x.y_off = -32769; },
+           [](Vector& x) {  // avg: the reciprocal of another count
+             x.op = VectorOp::kAvgPool;
+             x.kernel_h = 3;
+             x.recip = AvgReciprocal(4);
+           },
+           [](Vector& x) {  // add: no window
+             x.op = VectorOp::kAdd;
+             x.kernel_h = 2;
+           },
+           [](Vector& x) {  // add: out = in
+             x.op = VectorOp::kAdd;
+             x.out_width = 2;
+           },
+           [](Vector& x) {  // add: no offsets
+             x.op = VectorOp::kAdd;
+             x.x_off = -1;
+           }}) {
+    Vector x;
+    bad(x);
+    EXPECT_THROW(EncodeVector(x), std::invalid_argument) << Describe(EncodeVector(Vector{}));
+  }
+  Compute c;
+  c.acc_out = true;
+  c.pool = true;
+  c.out_rows = c.out_width = 2;
+  EXPECT_THROW(EncodeCompute(c), std::invalid_argument);
 }
 
 TEST(IsaTest, TransferAndSyncRoundTrip) {
@@ -82,6 +162,14 @@ TEST(IsaTest, DescribeNamesTheCommand) {
   CommandWords bad{};
   bad[0] = 0x77;
   EXPECT_EQ(Describe(bad), "ILLEGAL opcode 119");
+  Vector v;
+  v.op = VectorOp::kAdd;
+  v.a_shift = 3;
+  v.out_shift = 4;
+  EXPECT_EQ(Describe(EncodeVector(v)).rfind("VECTOR add ", 0), 0u) << Describe(EncodeVector(v));
+  Compute c;
+  c.acc_in = true;
+  EXPECT_NE(Describe(EncodeCompute(c)).find(" acc_in"), std::string::npos);
 }
 
 }  // namespace
