@@ -13,10 +13,15 @@
 // than Rows steps is padded with bubbles (sa_array's rule). A descriptor FIFO remembers each
 // fold's real rows and output address until its results drain; drained rows pass through
 // sa_pool (bypassed unless pooling) into the output buffer.
+// Partial sums (acc_in, acc_out; one fold per command): acc_in sends the fold's first step
+// without `first`, so the PEs add to their own accumulators instead of restarting from the biases
+// (which are then neither read nor changed); acc_out sends the last step without `last`, so the
+// sums stay in the PEs: nothing drains, no descriptor is pushed, nothing is written, and the
+// command is done once its last step has reached every PE (the array is idle).
 // Buffer ports are flat vectors (Yosys): row r's activation port at [16*r +: 16] / [128*r +: 128],
 // weight buffer port 0 (weights) and 1..4 (the 16 biases) at [16*p +: 16] / [128*p +: 128].
 // Latency: start_i to the first step 2 cycles; a command finishes (done_o) about Rows + 16 + 2
-// cycles after its last step is issued.
+// cycles after its last step is issued (acc_out: about Rows + 16).
 module sa_compute #(
   parameter int unsigned Rows      = 16,
   parameter int unsigned FifoDepth = 8
@@ -133,6 +138,7 @@ module sa_compute #(
   logic signed [7:0] wgt [Cols];
   logic        last_allowed;
   logic        pool_in_valid;  // a real pixel row leaves the array this cycle
+  logic        arr_busy;       // a step is still inside the array
 
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_word
     assign abuf_word[r] = abuf_rdata_i[128*r +: 128];
@@ -144,7 +150,9 @@ module sa_compute #(
   always_comb begin
     // The array's rule: a fold's last step at least Rows cycles after the previous fold's; and a
     // next fold needs a free descriptor slot.
-    last_allowed = (32'(since_last_q) >= Rows - 1) && (!more_folds || !fifo_full);
+    // A last step that keeps its sums (acc_out) starts no drain: no spacing needed.
+    last_allowed = cmd_q.acc_out ||
+                   ((32'(since_last_q) >= Rows - 1) && (!more_folds || !fifo_full));
     issuing      = (state_q == CompRun) && (!step_last || last_allowed);
     for (int unsigned r = 0; r < Rows; r++) begin
       act[r] = 8'h80;  // padding and idle rows: the zero point
@@ -160,8 +168,9 @@ module sa_compute #(
     for (int unsigned c = 0; c < Cols; c++) begin
       wgt[c]    = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[0][8*c +: 8]) : 8'sd0;
       bias_d[c] = bias_q[c];
-      if (state_q == CompStart) begin
-        // Biases are latched while the first fold is set up.
+      if (state_q == CompStart && !cmd_q.acc_in) begin
+        // Biases are latched while the first fold is set up (acc_in continues the PEs' sums:
+        // the biases of the command that started them may still be on their way down).
         bias_d[c] = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[1 + c/4][32*(c%4) +: 32]) :
                                                32'sd0;
       end
@@ -187,15 +196,18 @@ module sa_compute #(
       end
       CompRun: begin
         if (issuing && step_last) begin
-          since_last_d = '0;
+          if (!cmd_q.acc_out) begin
+            since_last_d = '0;
+          end
           if (!more_folds) begin
             state_d = CompDrain;
           end
         end
       end
       CompDrain: begin
-        // Finished when every fold has left the array and the last result is written.
-        if (fifo_empty && !obuf_we_o && !pool_in_valid) begin
+        // Finished when every fold has left the array and the last result is written; a fold
+        // that keeps its sums (acc_out), when its last step has reached every PE.
+        if (fifo_empty && !obuf_we_o && !pool_in_valid && !(cmd_q.acc_out && arr_busy)) begin
           state_d = CompIdle;
           done_o  = 1'b1;
         end
@@ -226,7 +238,6 @@ module sa_compute #(
   logic [RowIdxW-1:0]   arr_out_row;
   logic [Cols*32-1:0]   arr_out_acc;
   logic [Cols*8-1:0]    arr_out_q;
-  logic                 arr_busy;
   logic [WrapW-1:0]     arr_wraps;
   logic [Rows*8-1:0]    arr_act;
   logic [Cols*8-1:0]    arr_wgt;
@@ -248,8 +259,8 @@ module sa_compute #(
     .clk_i,
     .rst_ni,
     .in_valid_i  (issuing),
-    .in_first_i  (issuing && step_first),
-    .in_last_i   (issuing && step_last),
+    .in_first_i  (issuing && step_first && !cmd_q.acc_in),
+    .in_last_i   (issuing && step_last && !cmd_q.acc_out),
     .act_i       (arr_act),
     .wgt_i       (arr_wgt),
     .bias_i      (arr_bias),
@@ -277,7 +288,7 @@ module sa_compute #(
 
   assign fifo_full  = (32'(fifo_count_q) == FifoDepth);
   assign fifo_empty = (fifo_count_q == '0);
-  assign fifo_push  = fold_load;
+  assign fifo_push  = fold_load && !cmd_q.acc_out;  // acc_out: nothing will drain
 
   // Drain: rows leave Rows-1 first; row 0 closes the fold.
   logic        row_real;
@@ -364,7 +375,8 @@ module sa_compute #(
     for (int unsigned c = 0; c < Cols; c++) begin
       cols_zero = cols_zero + 32'((5'(c) < cmd_q.n_valid) && wgt[c] == 8'sd0);
     end
-    ev_wbuf_reads_o = (state_q == CompStart) ? 3'd4 : (issuing ? 3'd1 : 3'd0);
+    ev_wbuf_reads_o = (state_q == CompStart) ? (cmd_q.acc_in ? 3'd0 : 3'd4) :
+                                               (issuing ? 3'd1 : 3'd0);
     ev_macs_o       = issuing ? 16'(rows_valid_n * cols_valid) : 16'd0;
     ev_macs_zero_o  = issuing ? 16'(rows_zero * cols_valid + cols_zero * rows_valid_n -
                                     rows_zero * cols_zero) : 16'd0;
@@ -378,7 +390,7 @@ module sa_compute #(
 
   // Unused: the int32 drain values are for tests of sa_array alone.
   logic unused_acc;
-  assign unused_acc = arr_busy ^ (^arr_out_acc);
+  assign unused_acc = ^arr_out_acc;
 
   `SA_ASSERT(FifoNoOverflow, !(fifo_push && fifo_full && !fifo_pop))
   `SA_ASSERT(FifoNoUnderflow, !(fifo_pop && fifo_empty))
@@ -388,6 +400,12 @@ module sa_compute #(
                               (cmd_i.channels != '0 && cmd_i.kernel_h != '0 &&
                                cmd_i.kernel_w != '0 && cmd_i.out_rows != '0 &&
                                cmd_i.out_width != '0 && cmd_i.n_valid != '0))
+  `SA_ASSERT(NValidFits, (start_i && state_q == CompIdle) |-> cmd_i.n_valid <= 5'd16)
+  // Partial sums live in the PEs of one fold, and a pooled fold cannot stop half-way.
+  `SA_ASSERT(PartialSumsOneFold, (start_i && state_q == CompIdle && (cmd_i.acc_in ||
+                                                                     cmd_i.acc_out)) |->
+                                 (32'(cmd_i.out_rows) * 32'(cmd_i.out_width) <= Rows &&
+                                  !cmd_i.pool))
   `SA_ASSERT(ResultOnlyInFold, arr_out_valid |-> !fifo_empty)
   `SA_ASSERT_KNOWN(StateKnown, state_q)
   `SA_ASSERT_KNOWN(StartKnown, start_i)
