@@ -4,9 +4,11 @@
 // the command stream from DRAM and dispatches it, a DMA engine (sa_dma) moves tiles between DRAM
 // and three on-chip buffers (sa_sram), and the compute engine (sa_compute, with sa_im2col) runs
 // conv/linear tiles on a Rows x 16 systolic array (sa_array of sa_pe, sa_requant) with im2col
-// address generation, requantization and max-pool (sa_pool). DMA and compute run concurrently,
-// so with the buffers split in halves by the compiler, loading the next tile overlaps computing
-// this one.
+// address generation, requantization and max-pool (sa_pool). The compute engine also holds the
+// vector unit (sa_vec: pooling and element-wise VECTOR commands), which runs instead of the array
+// path and shares its activation buffer read port 0 and its output buffer write port. DMA and
+// compute run concurrently, so with the buffers split in halves by the compiler, loading the next
+// tile overlaps computing this one.
 // Ports: an MMIO slave for the CSRs, a burst master to DRAM (valid/ready requests, 16-byte data
 // beats), an interrupt, and a debug view of the controller for the platform's watchdog.
 // Latency: see the blocks; CSR reads are combinational, CSR writes take effect on the edge.
@@ -84,20 +86,31 @@ module sa_top #(
   logic [127:0]         obuf_dma_rdata;
   logic                 abuf_we, wbuf_we;
 
-  // Compute <-> controller and buffers.
+  // Compute engine (array path and vector unit) <-> controller and buffers.
   logic                 comp_start, comp_busy, comp_done;
+  logic                 arr_busy, arr_done;  // the array path (sa_compute)
   sa_pkg::compute_cmd_t comp_cmd;
-  logic [Rows*16-1:0]   abuf_raddr;
+  logic [Rows*16-1:0]   abuf_raddr, arr_abuf_raddr;
   logic [Rows*128-1:0]  abuf_rdata;
   logic [5*16-1:0]      wbuf_raddr;
   logic [5*128-1:0]     wbuf_rdata;
-  logic                 obuf_we;
-  logic [15:0]          obuf_waddr;
-  logic [127:0]         obuf_wdata;
+  logic                 obuf_we, arr_obuf_we;
+  logic [15:0]          obuf_waddr, arr_obuf_waddr;
+  logic [127:0]         obuf_wdata, arr_obuf_wdata;
   logic [15:0]          ev_abuf_reads, ev_macs, ev_macs_zero, ev_acc_wraps;
   logic [2:0]           ev_wbuf_reads;
   logic [4:0]           ev_requant, ev_pool;
   logic                 ev_issue;
+
+  // Vector unit.
+  logic                 vec_start, vec_busy, vec_done, vec_step;
+  sa_pkg::vector_cmd_t  vec_cmd;
+  logic                 vec_abuf_re;
+  logic [15:0]          vec_abuf_raddr;
+  logic                 vec_obuf_we;
+  logic [15:0]          vec_obuf_waddr;
+  logic [127:0]         vec_obuf_wdata;
+  logic [4:0]           vec_ev_ops, vec_ev_pool, vec_ev_requant;
 
   // Buffer address ports, cut to each buffer's size.
   logic [Rows*AbufAw-1:0] abuf_raddr_t;
@@ -145,6 +158,8 @@ module sa_top #(
     .cmd_beat_i       (cmd_beat),
     .comp_start_o     (comp_start),
     .comp_cmd_o       (comp_cmd),
+    .vec_start_o      (vec_start),
+    .vec_cmd_o        (vec_cmd),
     .comp_busy_i      (comp_busy),
     .comp_done_i      (comp_done),
     .running_o        (running),
@@ -199,15 +214,15 @@ module sa_top #(
     .rst_ni,
     .start_i         (comp_start),
     .cmd_i           (comp_cmd),
-    .busy_o          (comp_busy),
-    .done_o          (comp_done),
-    .abuf_raddr_o    (abuf_raddr),
+    .busy_o          (arr_busy),
+    .done_o          (arr_done),
+    .abuf_raddr_o    (arr_abuf_raddr),
     .abuf_rdata_i    (abuf_rdata),
     .wbuf_raddr_o    (wbuf_raddr),
     .wbuf_rdata_i    (wbuf_rdata),
-    .obuf_we_o       (obuf_we),
-    .obuf_waddr_o    (obuf_waddr),
-    .obuf_wdata_o    (obuf_wdata),
+    .obuf_we_o       (arr_obuf_we),
+    .obuf_waddr_o    (arr_obuf_waddr),
+    .obuf_wdata_o    (arr_obuf_wdata),
     .ev_abuf_reads_o (ev_abuf_reads),
     .ev_wbuf_reads_o (ev_wbuf_reads),
     .ev_macs_o       (ev_macs),
@@ -217,6 +232,44 @@ module sa_top #(
     .ev_issue_o      (ev_issue),
     .ev_acc_wraps_o  (ev_acc_wraps)
   );
+
+  sa_vec #(
+    .AbufWords (AbufWords),
+    .ObufWords (ObufWords)
+  ) u_vec (
+    .clk_i,
+    .rst_ni,
+    .start_i      (vec_start),
+    .cmd_i        (vec_cmd),
+    .busy_o       (vec_busy),
+    .done_o       (vec_done),
+    .abuf_re_o    (vec_abuf_re),
+    .abuf_raddr_o (vec_abuf_raddr),
+    .abuf_rdata_i (abuf_rdata[127:0]),
+    .obuf_we_o    (vec_obuf_we),
+    .obuf_waddr_o (vec_obuf_waddr),
+    .obuf_wdata_o (vec_obuf_wdata),
+    .ev_vec_ops_o (vec_ev_ops),
+    .ev_pool_o    (vec_ev_pool),
+    .ev_requant_o (vec_ev_requant),
+    .step_o       (vec_step)
+  );
+
+  // One compute engine: the controller starts one of the two only when both are idle, so the
+  // one running owns activation buffer read port 0 and the output buffer write port.
+  /* verilator tracing_off */
+  always_comb begin
+    comp_busy  = arr_busy || vec_busy;
+    comp_done  = arr_done || vec_done;
+    abuf_raddr = arr_abuf_raddr;
+    if (vec_busy) begin
+      abuf_raddr[15:0] = vec_abuf_raddr;
+    end
+    obuf_we    = vec_busy ? vec_obuf_we : arr_obuf_we;
+    obuf_waddr = vec_busy ? vec_obuf_waddr : arr_obuf_waddr;
+    obuf_wdata = vec_busy ? vec_obuf_wdata : arr_obuf_wdata;
+  end
+  /* verilator tracing_on */
 
   // ---------------------------------------------------------------------------------------------
   // Counter events (docs/isa.md: what each counter counts).
@@ -231,7 +284,7 @@ module sa_top #(
     events.issue           = ev_issue;
     events.macs            = ev_macs;
     events.macs_zero       = ev_macs_zero;
-    events.abuf_reads      = ev_abuf_reads;
+    events.abuf_reads      = ev_abuf_reads + 16'(vec_abuf_re);
     events.abuf_write      = abuf_we;
     events.wbuf_reads      = ev_wbuf_reads;
     events.wbuf_write      = wbuf_we;
@@ -240,8 +293,9 @@ module sa_top #(
     events.dram_read_beat  = rd_data_valid_i;
     events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
                              buf_sel != sa_pkg::BufCounters;
-    events.requant         = ev_requant;
-    events.pool            = ev_pool;
+    events.requant         = vec_busy ? vec_ev_requant : ev_requant;
+    events.pool            = vec_busy ? vec_ev_pool : ev_pool;
+    events.vec_ops         = vec_ev_ops;
     events.acc_wraps       = ev_acc_wraps;
   end
 
@@ -298,7 +352,8 @@ module sa_top #(
 
   assign dbg_state_o    = ctrl_state;
   assign dbg_progress_o = rd_data_valid_i || (wr_data_valid_o && wr_data_ready_i) ||
-                          (ev_macs != '0) || obuf_we || comp_start || job_valid;
+                          (ev_macs != '0) || obuf_we || comp_start || vec_start || vec_step ||
+                          job_valid;
 
   // Address bits above each buffer's size are checked by the compiler (and asserted here).
   logic unused_addr_bits;
@@ -307,6 +362,7 @@ module sa_top #(
   `SA_ASSERT(LoadInRange, buf_we |-> (buf_sel == sa_pkg::BufAct ? 32'(buf_waddr) < AbufWords :
                                                                   32'(buf_waddr) < WbufWords))
   `SA_ASSERT(ObufWriteInRange, obuf_we |-> 32'(obuf_waddr) < ObufWords)
+  `SA_ASSERT(OneComputeEngineJob, !(arr_busy && vec_busy))
   `SA_ASSERT_KNOWN(CsrValidKnown, csr_valid_i)
   `SA_ASSERT_KNOWN(ReadDataValidKnown, rd_data_valid_i)
   `SA_ASSERT_KNOWN(WriteResponseKnown, wr_resp_valid_i)
