@@ -20,7 +20,13 @@ FunctionalDevice::FunctionalDevice(const HwConfig& hw)
       dram_(static_cast<size_t>(hw.dram_mib) << 20, 0),
       abuf_(hw.abuf_words()),
       wbuf_(hw.wbuf_words()),
-      obuf_(hw.obuf_words()) {}
+      obuf_(hw.obuf_words()),
+      pe_acc_(hw.array_rows) {}
+
+void FunctionalDevice::Reject(const std::string& why) const {
+  throw SimulationError(fmt::format("functional device: command #{} ({}): {}", cmd_index_,
+                                    isa::Describe(command_), why));
+}
 
 void FunctionalDevice::CheckDram(uint32_t addr, size_t size, const char* what) const {
   if (static_cast<uint64_t>(addr) + size > dram_.size()) {
@@ -100,6 +106,7 @@ void FunctionalDevice::Run() {
     Count(Counter::kCmdFetchBytes, isa::kCommandBytes);
     addr += isa::kCommandBytes;
     last_opcode_ = w[0] & 0xff;
+    command_ = w;
     const isa::Opcode op = isa::DecodeOpcode(w);
     switch (op) {
       case isa::Opcode::kEnd:
@@ -114,6 +121,9 @@ void FunctionalDevice::Run() {
         break;
       case isa::Opcode::kCompute:
         Compute(isa::DecodeCompute(w));
+        break;
+      case isa::Opcode::kVector:
+        Vector(isa::DecodeVector(w));
         break;
       case isa::Opcode::kSync:
         break;  // everything here completes in order
@@ -163,26 +173,42 @@ void FunctionalDevice::Transfer(isa::Opcode op, const isa::Transfer& t) {
 }
 
 // Walks the folds exactly as sa_compute does: rows take consecutive pixels (window by window
-// when pooling), each fold runs every reduction step (channel block, ky, kx, channel).
+// when pooling), each fold runs every reduction step (channel block, ky, kx, channel). The PE
+// accumulators (pe_acc_) start from the biases on a fold's first step, or continue (acc_in); a
+// fold drains through the requantizers unless it keeps its sums (acc_out).
 void FunctionalDevice::Compute(const isa::Compute& c) {
   const int rows = hw_.array_rows;
-  const int n_valid = static_cast<int>(c.n_valid);
-  const uint32_t steps = c.channels * c.kernel_h * c.kernel_w;
   const uint32_t pixels = c.out_rows * c.out_width;
+  // What sa_compute asserts (CommandNotEmpty, NValidFits, PartialSumsOneFold).
+  if (c.channels == 0 || c.kernel_h == 0 || c.kernel_w == 0 || c.out_rows == 0 ||
+      c.out_width == 0 || c.n_valid == 0) {
+    Reject("COMPUTE with an empty reduction, output or channel tile");
+  }
+  if (c.n_valid > 16) Reject(fmt::format("n_valid {} is more than 16 channels", c.n_valid));
+  if ((c.acc_in || c.acc_out) && (pixels > static_cast<uint32_t>(rows) || c.pool)) {
+    Reject(
+        fmt::format("partial sums (acc_in/acc_out) need one fold without pool: {} output "
+                    "pixels{} on {} array rows",
+                    pixels, c.pool ? " pooled" : "", rows));
+  }
+  const int n_valid = static_cast<int>(c.n_valid);
   const uint32_t plane = c.in_rows * c.in_width;
   const uint32_t blocks = (c.channels + 15) / 16;
-  Count(Counter::kWbufReads, 4);
 
+  // Columns past n_valid have bias 0 and weight 0 (their sums stay as they are).
   std::array<int32_t, 16> bias{};
-  for (int n = 0; n < n_valid; ++n) {
-    const Word& w = wbuf_[(c.wbuf_base + n / 4) % wbuf_.size()];
-    uint32_t v = 0;
-    for (int b = 0; b < 4; ++b) v |= static_cast<uint32_t>(w[4 * (n % 4) + b]) << (8 * b);
-    bias[n] = static_cast<int32_t>(v);
+  if (!c.acc_in) {
+    Count(Counter::kWbufReads, 4);
+    for (int n = 0; n < n_valid; ++n) {
+      const Word& w = wbuf_[(c.wbuf_base + n / 4) % wbuf_.size()];
+      uint32_t v = 0;
+      for (int b = 0; b < 4; ++b) v |= static_cast<uint32_t>(w[4 * (n % 4) + b]) << (8 * b);
+      bias[n] = static_cast<int32_t>(v);
+    }
   }
   std::vector<int> pe(rows), pf(rows);
   std::vector<bool> valid(rows);
-  std::vector<std::array<int32_t, 16>> acc(rows);
+  std::vector<std::array<int32_t, 16>>& acc = pe_acc_;
   std::array<uint8_t, 16> pool_max{};
   int pool_beats = 0;
   const uint32_t width_units = c.pool ? c.out_width / 2 : c.out_width;
@@ -197,7 +223,7 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
       const uint32_t ue = unit / width_units, uf = unit % width_units;
       pe[r] = static_cast<int>(c.pool ? 2 * ue + ((r >> 1) & 1) : ue);
       pf[r] = static_cast<int>(c.pool ? 2 * uf + (r & 1) : uf);
-      acc[r] = bias;
+      if (!c.acc_in) acc[r] = bias;
     }
     uint32_t k = 0;
     for (uint32_t cb = 0; cb < blocks; ++cb) {
@@ -232,7 +258,7 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
               for (int n = 0; n < n_valid; ++n) {
                 const int32_t product = Centered(a) * static_cast<int8_t>(wword[n]);
                 // acc_wraps: the step's exact sum is outside int32 (the first step's base is
-                // the bias), as sa_pe flags it.
+                // the bias, or the kept sum with acc_in), as sa_pe flags it.
                 const int64_t exact = int64_t{acc[r][n]} + product;
                 wraps += exact < std::numeric_limits<int32_t>::min() ||
                          exact > std::numeric_limits<int32_t>::max();
@@ -248,20 +274,19 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
         }
       }
     }
-    (void)steps;
-    // Drain: rows leave last first; lanes past n_valid hold requant(0) as in the RTL.
+    if (c.acc_out) continue;  // the sums stay in the PEs: no drain
+    // Drain: rows leave last first, every column through its requantizer (columns past n_valid
+    // hold their bias 0, or the sum an earlier command left with acc_in).
     for (int r = rows - 1; r >= 0; --r) {
       if (!valid[r]) continue;
       Word out;
       for (int n = 0; n < 16; ++n) {
-        out[n] = Requantize(n < n_valid ? acc[r][n] : 0, c.relu, static_cast<int>(c.shift),
-                            c.rounding);
+        out[n] = Requantize(acc[r][n], c.relu, static_cast<int>(c.shift), c.rounding);
       }
       Count(Counter::kRequantOps, n_valid);
       const uint32_t m = m0 + r;
       if (!c.pool) {
-        obuf_[(c.obuf_base + m) % obuf_.size()] = out;
-        Count(Counter::kObufWrites, 1);
+        WriteOut((c.obuf_base + m) & 0xffff, out);
         continue;
       }
       for (int n = 0; n < 16; ++n) {
@@ -269,9 +294,88 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
       }
       if (++pool_beats == 4) {
         pool_beats = 0;
-        obuf_[(c.obuf_base + m / 4) % obuf_.size()] = pool_max;
-        Count(Counter::kObufWrites, 1);
+        WriteOut((c.obuf_base + m / 4) & 0xffff, pool_max);
         Count(Counter::kPoolOps, n_valid);
+      }
+    }
+  }
+}
+
+// The output buffer write port; the RTL asserts that every write is inside the buffer.
+void FunctionalDevice::WriteOut(uint64_t addr, const Word& word) {
+  if (addr >= obuf_.size()) {
+    Reject(fmt::format("writes output buffer word {} past the {}-word buffer", addr, obuf_.size()));
+  }
+  obuf_[addr] = word;
+  Count(Counter::kObufWrites, 1);
+}
+
+// sa_vec's pass: channel block by block, output pixels in raster order, one word read per tap
+// (max pool skips the taps outside the input: they read nothing and never win).
+void FunctionalDevice::Vector(const isa::Vector& v) {
+  try {
+    isa::Validate(v);
+  } catch (const std::invalid_argument& e) {
+    Reject(e.what());
+  }
+  auto read = [&](uint32_t base, uint32_t block, int64_t y, int64_t x) -> const Word& {
+    const uint64_t addr = base +
+                          (uint64_t{block} * v.in_rows + static_cast<uint64_t>(y)) * v.in_width +
+                          static_cast<uint64_t>(x);
+    if (addr >= abuf_.size()) {
+      Reject(fmt::format("reads activation word {} past the {}-word buffer", addr, abuf_.size()));
+    }
+    Count(Counter::kAbufReads, 1);
+    Count(Counter::kVecOps, 16);
+    return abuf_[addr];
+  };
+  const AddShifts shifts{static_cast<int>(v.a_shift), static_cast<int>(v.b_shift),
+                         static_cast<int>(v.out_shift)};
+  const uint32_t taps = v.kernel_h * v.kernel_w;
+  uint64_t index = 0;  // output words so far
+  for (uint32_t b = 0; b < v.channel_blocks; ++b) {
+    for (uint32_t e = 0; e < v.out_rows; ++e) {
+      for (uint32_t f = 0; f < v.out_width; ++f, ++index) {
+        Word out{};
+        if (v.op == isa::VectorOp::kAdd) {
+          const Word a = read(v.a_base, b, e, f);
+          const Word& bw = read(v.b_base, b, e, f);
+          for (int l = 0; l < 16; ++l) out[l] = AddRequantize(a[l], bw[l], shifts, v.relu);
+          Count(Counter::kRequantOps, 16);
+        } else {
+          std::array<uint32_t, 16> fold{};  // running maximum (from 0) or sum
+          for (uint32_t ky = 0; ky < v.kernel_h; ++ky) {
+            for (uint32_t kx = 0; kx < v.kernel_w; ++kx) {
+              const int64_t y = int64_t{e} * v.stride + ky + v.y_off;
+              const int64_t x = int64_t{f} * v.stride + kx + v.x_off;
+              if (y < 0 || y >= v.in_rows || x < 0 || x >= v.in_width) {
+                if (v.op == isa::VectorOp::kAvgPool) {
+                  Reject(
+                      fmt::format("average window of output ({}, {}) reaches outside the "
+                                  "{}x{} input at ({}, {})",
+                                  e, f, v.in_rows, v.in_width, y, x));
+                }
+                continue;
+              }
+              const Word& w = read(v.a_base, b, y, x);
+              for (int l = 0; l < 16; ++l) {
+                fold[l] = v.op == isa::VectorOp::kMaxPool ? std::max<uint32_t>(fold[l], w[l])
+                                                          : fold[l] + w[l];
+              }
+            }
+          }
+          for (int l = 0; l < 16; ++l) {
+            out[l] = v.op == isa::VectorOp::kMaxPool
+                         ? static_cast<uint8_t>(fold[l])
+                         : AverageCodesByReciprocal(fold[l], taps, v.recip);
+          }
+          Count(Counter::kPoolOps, 16);
+          if (v.op == isa::VectorOp::kAvgPool) Count(Counter::kRequantOps, 16);
+        }
+        if (v.relu) {
+          for (auto& code : out) code = std::max<uint8_t>(code, 128);
+        }
+        WriteOut(v.o_base + index, out);
       }
     }
   }
