@@ -460,9 +460,16 @@ class _Builder:
                                     k.get("padding", 0), k.get("ceil_mode", False),
                                     k.get("divisor_override"))
             return self.adaptive(node, x, k["output_size"])
-        raise err("not supported by the accelerator" + (
-            " (a float operation: was this part of the model left unquantized?)"
-            if any(isinstance(a, _Float) for a in args) else ""))
+        self.float_refusal(node, args)
+        raise err("not supported by the accelerator")
+
+    def float_refusal(self, node, args):
+        """Refuses an operation on a dequantized tensor as such (saying where it was
+        dequantized) rather than as an unknown operation."""
+        for a in args:
+            for v in a if isinstance(a, (list, tuple)) else [a]:
+                if isinstance(v, _Float) and v.of is not None:
+                    self.quantized(node, v)
 
     def call_method(self, node, args, kwargs):
         name = node.target
@@ -487,9 +494,8 @@ class _Builder:
             k = dict(zip(("start_dim", "end_dim"), rest), **kwargs)
             return self.flatten(node, self.quantized(node, x), k.get("start_dim", 0),
                                 k.get("end_dim", -1))
-        raise err("not supported by the accelerator" + (
-            " (a float operation: was this part of the model left unquantized?)"
-            if isinstance(x, _Float) else ""))
+        self.float_refusal(node, args)
+        raise err("not supported by the accelerator")
 
     def output(self, node):
         out = node.args[0] if node.args else None
