@@ -234,6 +234,26 @@ _DROPOUT_FUNCTIONS = (F.dropout, F.dropout2d, F.alpha_dropout, F.feature_alpha_d
 _NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
+def pytorch_average_differs(n):
+    """None if PyTorch's quantized average of an n-tap window equals the contract's (the sum of
+    the codes over n, rounded half to even) for every window sum, else (sum, PyTorch's code, the
+    contract's code) of the first difference. PyTorch (avg_pool2d and adaptive_avg_pool2d, the
+    same code with the qnnpack engine set; measured on 1.13) computes
+    128 + rint(float32(sum - 128 n) * float32(1 / n)) in float32, ties to even: exact except at
+    some ties (window sum n q + n / 2) when 1 / n is not a power of two, e.g. n = 14, 26, 28, 30,
+    484 (22x22)."""
+    acc = np.arange(-128 * n, 127 * n + 1, dtype=np.int64)
+    torch_q = np.rint(acc.astype(np.float32) * (np.float32(1) / np.float32(n))).astype(np.int64)
+    q = acc // n
+    rem = acc - q * n
+    exact = q + ((2 * rem > n) | ((2 * rem == n) & ((q & 1) == 1)))
+    bad = np.nonzero(torch_q != exact)[0]
+    if not len(bad):
+        return None
+    i = bad[0]
+    return int(acc[i] + 128 * n), int(torch_q[i] + 128), int(exact[i] + 128)
+
+
 class Net:
     """An exported net: `layers`, the YAML entries in order (dicts; keys starting with "_" are
     not written: "_node" the fx node, "_what" its description, "_inputs" the entries read,
@@ -656,7 +676,18 @@ class _Builder:
         oh, ow = (h - k) // s + 1, (w - k) // s + 1
         if oh < 1 or ow < 1:
             raise err(f"a {k}x{k} window does not fit the {h}x{w} input")
+        self.average_rounding(node, k, k)
         return self.entry(node, "avgpool", [x], x.exp, (c, oh, ow), dict(kernel=k, stride=s))
+
+    def average_rounding(self, node, kh, kw):
+        differs = pytorch_average_differs(kh * kw)
+        if differs:
+            total, torch_code, exact = differs
+            raise self.error(node, f"PyTorch rounds the mean of a {kh}x{kw} window with a float32 "
+                                   f"reciprocal of {kh * kw}, which differs from the "
+                                   "accelerator's exact rounding (half to even) at some ties "
+                                   f"(window sum {total}: PyTorch {torch_code}, accelerator "
+                                   f"{exact}); the export would not be bit-exact")
 
     def adaptive(self, node, x, output_size):
         err = lambda why: self.error(node, why)  # noqa: E731
@@ -668,6 +699,7 @@ class _Builder:
         if o < 1 or h % o or w % o:
             raise err(f"the {h}x{w} input is not divisible by the output size {o}x{o}: its "
                       "windows would differ in size, which the accelerator does not do")
+        self.average_rounding(node, h // o, w // o)
         return self.entry(node, "adaptive_avgpool", [x], x.exp, (c, o, o),
                           dict(output_size=o))
 

@@ -227,7 +227,9 @@ class Refused(nn.Module):
                               dilation=2 if kind == "dilated_conv" else 1)
         self.pool = {"ceil_mode_pool": nn.MaxPool2d(2, 2, ceil_mode=True),
                      "avgpool_padding": nn.AvgPool2d(3, 1, padding=1),
-                     "adaptive_not_divisible": nn.AdaptiveAvgPool2d(4)}.get(kind, nn.Identity())
+                     "adaptive_not_divisible": nn.AdaptiveAvgPool2d(4),
+                     "avgpool_22x22": nn.AvgPool2d(22),
+                     "adaptive_2x7_windows": nn.AdaptiveAvgPool2d(2)}.get(kind, nn.Identity())
         if kind in ("cat", "mul"):
             self.ff = nn.quantized.FloatFunctional()
 
@@ -268,10 +270,14 @@ def test_refusals(tmp):
              "dilated_conv": ["fx node conv", "dilation"],
              "ceil_mode_pool": ["fx node pool", "ceil_mode"],
              "avgpool_padding": ["fx node pool", "padding"],
-             "adaptive_not_divisible": ["fx node pool", "not divisible"]}
+             "adaptive_not_divisible": ["fx node pool", "not divisible"],
+             # PyTorch's float32 rounding of these means differs from the exact one at ties
+             "avgpool_22x22": ["fx node pool", "22x22 window", "float32", "ties"],
+             "adaptive_2x7_windows": ["fx node pool", "2x7 window", "float32", "ties"]}
+    shapes = {"avgpool_22x22": (4, 22, 22), "adaptive_2x7_windows": (4, 4, 14)}
     for kind, words in cases.items():
         torch.manual_seed(0)
-        shape = (4, 6, 6)
+        shape = shapes.get(kind, (4, 6, 6))
         q = export_torch.quantize_pow2(Refused(kind).eval(), [torch.randn(4, *shape)])
         refused(q, shape, tmp, kind, words)
     # A scale that is not a power of two: PyTorch's default qconfig.
@@ -280,7 +286,7 @@ def test_refusals(tmp):
     prepared = tq.prepare(model)
     prepared(torch.randn(4, 4, 6, 6))
     refused(tq.convert(prepared), (4, 6, 6), tmp, "default_qconfig",
-            ["fx node quant", "zero point 129"])
+            ["fx node quant", "input zero point", "uses 128"])
     # Symmetric min/max (zero point 128), scales not rounded to powers of two.
     model = Refused("none").eval()
     model.qconfig = tq.QConfig(
@@ -531,6 +537,32 @@ def test_rounding():
                     bad.append(f"{what} k={k}")
         expect(not bad, f"qnnpack average pools = the mean of the codes rounded half to even, "
                         f"ties included, kernels 2..8 ({n_cases} cases; differ: {bad})")
+        # ... except at some ties of window sizes whose reciprocal float32 rounds (the exporter
+        # refuses those): PyTorch computes 128 + rint(f32(sum - 128 n) * f32(1 / n)).
+        bad, differ = [], {}
+        for kh, kw in ((2, 7), (4, 7), (22, 22), (3, 3), (4, 4), (6, 6), (16, 16)):
+            n = kh * kw
+            x = rng.randint(0, 256, (1, 255, kh, kw))
+            for q in range(255 if n % 2 == 0 else 0):
+                flat = np.full(n, (n * q + n // 2) // n)
+                flat[:n * q + n // 2 - flat.sum()] += 1
+                x[0, q] = rng.permutation(flat).reshape(kh, kw)
+            t = torch._make_per_tensor_quantized_tensor(torch.tensor(x.astype(np.uint8)),
+                                                        2.0 ** -4, 128)
+            acc = x.sum(axis=(2, 3)).reshape(-1) - 128 * n
+            rule = np.rint(acc.astype(np.float32) * (np.float32(1) / np.float32(n))) + 128
+            exact = export_torch._average_codes(x.astype(np.uint8), kh, kw, kh, kw).reshape(-1)
+            for what, got in (("avg_pool2d", F.avg_pool2d(t, (kh, kw))),
+                              ("adaptive_avg_pool2d", F.adaptive_avg_pool2d(t, 1))):
+                if not np.array_equal(got.int_repr().numpy().reshape(-1), rule):
+                    bad.append(f"{what} {kh}x{kw}")
+            differ[f"{kh}x{kw}"] = (int(np.count_nonzero(rule != exact)),
+                                    export_torch.pytorch_average_differs(n) is not None)
+        expect(not bad and all((d > 0) == flagged for d, flagged in differ.values()) and
+               differ["22x22"][0] > 0 and differ["3x3"] == (0, False),
+               f"PyTorch's average = 128 + rint(f32(sum - 128 n) * f32(1/n)) (differ: {bad}); "
+               f"(ties that differ from the exact rounding, refused by the exporter) per window: "
+               f"{differ}")
 
 
 # ---- With sim_run ----
