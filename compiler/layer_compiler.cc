@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "compiler/vector_compiler.h"
 #include "contract/errors.h"
 #include "contract/layout.h"
 
@@ -26,6 +27,22 @@ void BandInputRows(const ConvShape& s, int e0, int e1, int* lo, int* hi) {
 
 void CheckLayer(const Layer& layer) {
   const ConvShape& s = layer.shape;
+  if (!layer.has_weights()) {
+    Check(s.in_channels >= 1 && s.in_height >= 1 && s.in_width >= 1, layer, "empty shape");
+    Check(s.in_width <= limits::kMaxSpatial && s.in_height <= limits::kMaxSpatial, layer,
+          fmt::format("input {}x{} larger than {}", s.in_height, s.in_width,
+                      limits::kMaxSpatial));
+    Check(s.kernel_h >= 1 && s.kernel_h <= 255 && s.kernel_w >= 1 && s.kernel_w <= 255 &&
+              s.stride >= 1 && s.stride <= 255,
+          layer, fmt::format("window {}x{}/{} outside 1..255", s.kernel_h, s.kernel_w, s.stride));
+    Check(s.padding >= 0 && 2 * s.padding <= std::min(s.kernel_h, s.kernel_w), layer,
+          fmt::format("padding {} more than half the window", s.padding));
+    Check(layer.kind != LayerKind::kAvgPool || s.padding == 0, layer,
+          "an average pool has no padding");
+    Check(s.out_height() >= 1 && s.out_width() >= 1, layer, "window larger than the input");
+    Check(!layer.pool.enabled, layer, "a vector-unit layer has no fused pool");
+    return;
+  }
   Check(s.in_channels >= 1 && s.out_channels >= 1 && s.in_height >= 1 && s.in_width >= 1,
         layer, "empty shape");
   Check(s.in_channels <= limits::kMaxChannels && s.out_channels <= limits::kMaxChannels, layer,
@@ -51,8 +68,55 @@ void CheckLayer(const Layer& layer) {
         fmt::format("shift {} outside 0..31", layer.requant.shift));
 }
 
+Layer ArrayView(const Layer& layer, const TensorShape& stored) {
+  if (layer.kind != LayerKind::kLinear) return layer;
+  Layer view = layer;
+  const bool one_pixel = stored.height == 1 && stored.width == 1;
+  const int64_t channels = one_pixel ? stored.channels
+                                     : int64_t{ChannelBlocks(stored.channels)} * 16 *
+                                           stored.height * stored.width;
+  Check(stored.elements() == layer.in_shape().elements(), layer,
+        fmt::format("its input holds {} elements, the layer reads {}", stored.elements(),
+                    layer.in_shape().elements()));
+  Check(channels <= limits::kMaxChannels, layer,
+        fmt::format("a GEMM over {} stored inputs, more than {}", channels,
+                    limits::kMaxChannels));
+  view.shape = ConvShape{static_cast<int>(channels), 1, 1, layer.shape.out_channels, 1, 1, 1, 0};
+  return view;
+}
+
+LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored,
+                          const LayerWeights& weights) {
+  if (layer.kind != LayerKind::kLinear) return weights;
+  const Layer view = ArrayView(layer, stored);
+  if (stored.height == 1 && stored.width == 1) return weights;  // storage order = flat order
+  const int k_in = view.shape.in_channels, n = layer.shape.out_channels;
+  const int64_t flat = layer.in_shape().elements();
+  Check(weights.weights.size() == static_cast<size_t>(flat) * n, layer,
+        fmt::format("weights have {} elements, expected {}", weights.weights.size(),
+                    static_cast<int64_t>(flat) * n));
+  LayerWeights w;
+  w.bias = weights.bias;
+  w.weights.assign(static_cast<size_t>(k_in) * n, 0);
+  // Stored word (b * H + y) * W + x, lane l holds channel 16 b + l of pixel (y, x), which is
+  // flat index (16 b + l) * H * W + y * W + x in PyTorch's flatten order.
+  const int hw = stored.height * stored.width;
+  for (int k = 0; k < k_in; ++k) {
+    const int word = k / 16, lane = k % 16;
+    const int block = word / hw, pixel = word % hw;
+    const int c = 16 * block + lane;
+    if (c >= stored.channels) continue;  // a padding lane: weight 0
+    const size_t src = static_cast<size_t>(c) * hw + pixel;
+    for (int o = 0; o < n; ++o) {
+      w.weights[static_cast<size_t>(o) * k_in + k] = weights.weights[o * flat + src];
+    }
+  }
+  return w;
+}
+
 WeightLayout WeightLayoutOf(const Layer& layer) {
   WeightLayout w;
+  if (!layer.has_weights()) return w;
   w.n_tiles = ChannelBlocks(layer.shape.out_channels);
   w.steps = static_cast<uint32_t>(layer.shape.reduction());
   w.tile_words = kBiasWords + w.steps;
@@ -62,6 +126,7 @@ WeightLayout WeightLayoutOf(const Layer& layer) {
 std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params) {
   const ConvShape& s = layer.shape;
   CheckLayer(layer);
+  if (!layer.has_weights()) return {};
   Check(params.weights.size() == layer.weight_count(), layer,
         fmt::format("weights have {} elements, expected {}", params.weights.size(),
                     layer.weight_count()));
@@ -99,6 +164,7 @@ std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params
 
 Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   CheckLayer(layer);
+  if (!layer.has_weights()) return ChooseVectorTiling(layer, hw);
   const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer);
   Check(hw.array_cols == 16, layer, "the RTL supports 16 array columns only");
@@ -219,6 +285,9 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
 CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& hw,
                           const DramPlacement& place, std::vector<isa::CommandWords>* out,
                           uint32_t* dma_jobs, uint32_t* compute_jobs) {
+  if (!layer.has_weights()) {
+    return EmitVectorCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
+  }
   const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer);
   const int out_h = s.out_height(), out_w = s.out_width();
