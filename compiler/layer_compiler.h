@@ -57,6 +57,14 @@ struct Tiling {
   uint64_t compute_cycles = 0;    // sum over folds of max(K, rows): the array's busy time
   uint64_t estimated_cycles = 0;  // the cost model's figure for the chosen tiling
   std::string decision;           // why this tiling, in a sentence or two
+  // Partial sums, when the reduction (or one row's input) is too long for the buffers: the
+  // reduction runs in `chunks` COMPUTEs of `chunk_blocks` input channel blocks, fold by fold
+  // (fold_rows x fold_cols output pixels), the sums staying in the array between them
+  // (acc_out / acc_in, docs/isa.md). 1: the whole reduction in one COMPUTE.
+  int chunks = 1;
+  int chunk_blocks = 0;
+  int fold_rows = 0;
+  int fold_cols = 0;
 };
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
