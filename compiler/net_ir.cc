@@ -328,7 +328,9 @@ std::vector<Layer> Fuse(const NetSpec& net) {
       const int k = l.pool_kernel, s = l.pool_stride.value_or(k);
       CheckRange(net, l, "kernel", k, 1, 255);
       CheckRange(net, l, "stride", s, 1, 255);
-      push(MakeWindowLayer(net, l, in, LayerKind::kAvgPool, k, k, s, 0));
+      Layer f = MakeWindowLayer(net, l, in, LayerKind::kAvgPool, k, k, s, 0);
+      f.requant.rounding = Rounding::kNearestEven;  // the mean of the codes, half to even
+      push(std::move(f));
     } else if (l.type == "adaptive_avgpool") {
       const int o = l.output_size, h = in.shape.height, w = in.shape.width;
       CheckRange(net, l, "output_size", o, 1, 255);
@@ -345,8 +347,10 @@ std::vector<Layer> Fuse(const NetSpec& net) {
         Fail(net, l.line, "output_size",
              fmt::format("windows of {}x{} are larger than 255x255", h / o, w / o));
       }
-      push(MakeWindowLayer(net, l, in, LayerKind::kAvgPool, h / o, w / o, o == 1 ? 1 : h / o,
-                           0));
+      Layer f = MakeWindowLayer(net, l, in, LayerKind::kAvgPool, h / o, w / o,
+                                o == 1 ? 1 : h / o, 0);
+      f.requant.rounding = Rounding::kNearestEven;
+      push(std::move(f));
     } else if (l.type == "add") {
       const Value& b = *ins[1];
       if (in.flat || b.flat) Fail(net, l.line, "type", "add after flatten");
@@ -357,6 +361,7 @@ std::vector<Layer> Fuse(const NetSpec& net) {
                          l.inputs.size() > 1 ? l.inputs[1] : "", ShapeText(b.shape)));
       }
       Layer f = MakeWindowLayer(net, l, in, LayerKind::kAdd, 1, 1, 1, 0);
+      f.requant.rounding = Rounding::kHalfAway;  // what PyTorch's quantized add does
       f.in_exp_b = b.exp;
       // Without an output scale, one bit coarser than the coarser input: the sum cannot clip.
       f.out_exp = l.output_exp.value_or(std::min(in.exp, b.exp) - 1);

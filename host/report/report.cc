@@ -99,6 +99,12 @@ std::string ReportJson(const RunResult& run) {
   }
   json layers = json::array();
   for (const LayerResult& l : run.layers) {
+    json inputs = json::array();
+    for (int from : l.layer.inputs) {
+      inputs.push_back(from >= 0 && from < static_cast<int>(run.layers.size())
+                           ? run.layers[from].layer.name
+                           : std::string("input"));
+    }
     json counters = json::object();
     for (int i = 0; i < isa::kNumCounters; ++i) {
       counters[isa::CounterName(static_cast<Counter>(i))] = l.counters[i];
@@ -107,6 +113,7 @@ std::string ReportJson(const RunResult& run) {
         {"name", l.layer.name},
         {"type", std::string(LayerKindName(l.layer.kind))},
         {"ops", l.layer.ops},
+        {"inputs", inputs},
         {"input_shape",
          {l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width}},
         {"output_shape",
