@@ -229,6 +229,11 @@ def _op_name(fn):
     return getattr(fn, "_qualified_op_name", None)
 
 
+# What sim_run's loader accepts (contract/layer.h, compiler/net_ir.cc); refused here already, at
+# the fx node, rather than by sim_run at the YAML line.
+_MAX_CONV_KERNEL = 15   # conv2d kernel and stride, 1..15; padding below the kernel
+_MAX_WINDOW = 255       # pool kernels and strides, adaptive pool windows, 1..255
+
 _RELU_FUNCTIONS = (F.relu, torch.relu, torch.relu_, getattr(F, "relu_", torch.relu_))
 _DROPOUT_FUNCTIONS = (F.dropout, F.dropout2d, F.alpha_dropout, F.feature_alpha_dropout)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -405,8 +410,7 @@ class _Builder:
         if t in (nnq.Linear, nniq.LinearReLU):
             return self.linear(node, m, self.quantized(node, x))
         if t is torch.nn.ReLU:
-            q = self.quantized(node, x)
-            return self.entry(node, "relu", [q], q.exp, q.shape)
+            return self.relu(node, self.quantized(node, x))
         if t is torch.nn.MaxPool2d:
             return self.maxpool(node, self.quantized(node, x), m.kernel_size, m.stride, m.padding,
                                 m.dilation, m.ceil_mode, m.return_indices)
@@ -448,8 +452,7 @@ class _Builder:
             return self.quantize_input(node, k.get("input"), k.get("scale"),
                                        k.get("zero_point"), k.get("dtype"))
         if fn in _RELU_FUNCTIONS:
-            q = self.quantized(node, args[0] if args else kwargs.get("input"))
-            return self.entry(node, "relu", [q], q.exp, q.shape)
+            return self.relu(node, self.quantized(node, args[0] if args else kwargs.get("input")))
         if fn is getattr and len(args) == 2 and args[1] == "shape":
             return _Sizes(self.tensor_shape(node, args[0]))
         if fn is operator.getitem and isinstance(args[0], _Sizes):
@@ -505,8 +508,7 @@ class _Builder:
         if name == "contiguous":
             return x
         if name in ("relu", "relu_") and not rest and not kwargs:
-            q = self.quantized(node, x)
-            return self.entry(node, "relu", [q], q.exp, q.shape)
+            return self.relu(node, self.quantized(node, x))
         if name in ("view", "reshape") and not kwargs:
             dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
             return self.view(node, self.quantized(node, x), list(dims))
@@ -560,6 +562,12 @@ class _Builder:
         self.net.input_scale = float(scale)
         return _Q("input", self.net.input_exp, self.net.input_shape)
 
+    def relu(self, node, q):
+        if any(l["name"] == q.entry and l["type"] == "flatten" for l in self.net.layers):
+            raise self.error(node, "a ReLU of a flattened tensor: the accelerator flattens into "
+                                   "the next linear; apply the ReLU before the flatten")
+        return self.entry(node, "relu", [q], q.exp, q.shape)
+
     def qparams(self, node, weight, in_exp, out_scale, out_zp):
         """(c_w, c_y) of a conv or linear layer, refusing what the accelerator cannot do."""
         if int(out_zp) != 128:
@@ -600,6 +608,9 @@ class _Builder:
             raise err(f"dilation {tuple(m.dilation)} is not supported")
         if m.padding_mode != "zeros":
             raise err(f"padding_mode {m.padding_mode!r}: only zero padding")
+        if not (1 <= k <= _MAX_CONV_KERNEL and 1 <= s <= _MAX_CONV_KERNEL and 0 <= p < k):
+            raise err(f"kernel {k}, stride {s}, padding {p}: the accelerator's convolutions take "
+                      f"kernels and strides 1..{_MAX_CONV_KERNEL} and a padding below the kernel")
         c, h, w = x.shape
         o = weight.shape[0]
         if weight.shape[1] != c:
@@ -653,6 +664,7 @@ class _Builder:
             raise err("return_indices=True is not supported")
         if 2 * p > k:
             raise err(f"padding {p} is more than half the kernel {k}")
+        self.window_limits(node, k, k, s)
         oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
         if oh < 1 or ow < 1:
             raise err(f"a {k}x{k} window does not fit the {h}x{w} input")
@@ -673,11 +685,17 @@ class _Builder:
             raise err("ceil_mode=True: only floor output sizes (ceil_mode=False)")
         if divisor_override is not None:
             raise err("divisor_override is not supported")
+        self.window_limits(node, k, k, s)
         oh, ow = (h - k) // s + 1, (w - k) // s + 1
         if oh < 1 or ow < 1:
             raise err(f"a {k}x{k} window does not fit the {h}x{w} input")
         self.average_rounding(node, k, k)
         return self.entry(node, "avgpool", [x], x.exp, (c, oh, ow), dict(kernel=k, stride=s))
+
+    def window_limits(self, node, kh, kw, stride):
+        if not (1 <= kh <= _MAX_WINDOW and 1 <= kw <= _MAX_WINDOW and 1 <= stride <= _MAX_WINDOW):
+            raise self.error(node, f"a {kh}x{kw} window with stride {stride}: the accelerator's "
+                                   f"pools take windows and strides 1..{_MAX_WINDOW}")
 
     def average_rounding(self, node, kh, kw):
         differs = pytorch_average_differs(kh * kw)
@@ -699,6 +717,11 @@ class _Builder:
         if o < 1 or h % o or w % o:
             raise err(f"the {h}x{w} input is not divisible by the output size {o}x{o}: its "
                       "windows would differ in size, which the accelerator does not do")
+        if o > 1 and h != w:
+            raise err(f"output size {o}x{o} of a {h}x{w} input: windows {h // o}x{w // o} need "
+                      "different strides across and down; the accelerator averages a non-square "
+                      "map only globally (output_size 1)")
+        self.window_limits(node, h // o, w // o, 1)
         self.average_rounding(node, h // o, w // o)
         return self.entry(node, "adaptive_avgpool", [x], x.exp, (c, o, o),
                           dict(output_size=o))
@@ -762,6 +785,15 @@ class _Builder:
         if net.output != last["name"]:
             raise ExportError(f"entry {last['name']} ({last['_what']}) is computed after the "
                               f"model's output ({net.output}) and not used by it")
+        if last["type"] == "flatten":
+            raise ExportError(f"entry {last['name']} ({last['_what']}): the net ends with a "
+                              "flatten; the accelerator flattens into a linear")
+        for l in net.layers:
+            for s in l["_inputs"]:
+                if s in by_name and by_name[s]["type"] == "flatten" and l["type"] != "linear":
+                    raise ExportError(f"entry {l['name']} ({l['_what']}) reads the flattened "
+                                      f"{s}: only a linear may (the accelerator flattens into "
+                                      "the linear)")
         consumed = {s for l in net.layers for s in l["_inputs"]}
         for l in net.layers[:-1]:
             if l["name"] not in consumed:

@@ -229,7 +229,11 @@ class Refused(nn.Module):
                      "avgpool_padding": nn.AvgPool2d(3, 1, padding=1),
                      "adaptive_not_divisible": nn.AdaptiveAvgPool2d(4),
                      "avgpool_22x22": nn.AvgPool2d(22),
-                     "adaptive_2x7_windows": nn.AdaptiveAvgPool2d(2)}.get(kind, nn.Identity())
+                     "adaptive_2x7_windows": nn.AdaptiveAvgPool2d(1),
+                     "adaptive_non_square": nn.AdaptiveAvgPool2d(2),
+                     "maxpool_window_too_big": nn.MaxPool2d(256, 1)}.get(kind, nn.Identity())
+        if kind == "conv_kernel_too_big":
+            self.conv = nn.Conv2d(4, 4, 17)
         if kind in ("cat", "mul"):
             self.ff = nn.quantized.FloatFunctional()
 
@@ -241,6 +245,8 @@ class Refused(nn.Module):
             x = self.ff.cat([x, x], 1)
         elif self.kind == "mul":
             x = self.ff.mul(x, x)
+        elif self.kind == "relu_after_flatten":
+            x = F.relu(torch.flatten(x, 1))
         else:
             x = self.pool(x)
         return self.dequant(x)
@@ -273,8 +279,15 @@ def test_refusals(tmp):
              "adaptive_not_divisible": ["fx node pool", "not divisible"],
              # PyTorch's float32 rounding of these means differs from the exact one at ties
              "avgpool_22x22": ["fx node pool", "22x22 window", "float32", "ties"],
-             "adaptive_2x7_windows": ["fx node pool", "2x7 window", "float32", "ties"]}
-    shapes = {"avgpool_22x22": (4, 22, 22), "adaptive_2x7_windows": (4, 4, 14)}
+             "adaptive_2x7_windows": ["fx node pool", "2x7 window", "float32", "ties"],
+             # beyond the hardware's limits (sim_run's loader would refuse them too)
+             "adaptive_non_square": ["fx node pool", "4x14 input", "only globally"],
+             "maxpool_window_too_big": ["fx node pool", "256x256 window", "1..255"],
+             "conv_kernel_too_big": ["fx node conv", "kernel 17", "1..15"],
+             "relu_after_flatten": ["fx node relu", "flattened", "before the flatten"]}
+    shapes = {"avgpool_22x22": (4, 22, 22), "adaptive_2x7_windows": (4, 2, 7),
+              "adaptive_non_square": (4, 4, 14), "maxpool_window_too_big": (4, 256, 256),
+              "conv_kernel_too_big": (4, 17, 17)}
     for kind, words in cases.items():
         torch.manual_seed(0)
         shape = shapes.get(kind, (4, 6, 6))
