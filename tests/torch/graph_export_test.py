@@ -580,14 +580,31 @@ def test_rounding():
 
 # ---- With sim_run ----
 
+def vector_unsupported(log, net, work):
+    """A reason to skip if sim_run stopped at a VECTOR command (opcode 7: add, pool, ReLU layers
+    on the vector unit) and its functional device, the simplest, stops there too: no device of
+    this sim_run runs them yet. Else None (a failure)."""
+    import subprocess
+    if "(opcode 7)" not in log:
+        return None
+    run = subprocess.run([SIM_RUN, "--net", net, "--device", "functional", "--out",
+                          os.path.join(work, "functional"), "--quiet", "--no-html"],
+                         capture_output=True, text=True)
+    if run.returncode != 0 and "(opcode 7)" in run.stdout + run.stderr:
+        return "its devices stop at the first VECTOR command (opcode 7), the functional one too"
+    return None
+
+
 def test_sim_run(tmp, resnet):
+    import subprocess
     if SIM_RUN is None:
         print("SKIPPED: sim_run comparison (no SIM_RUN argument)")
         return
     cases = [("lenet5_tutorial", course_models.lenet5(seed=7), (3, 32, 32)),
              ("zoo_add", zoo_quantized("add_then_relu_module"), (3, 12, 12)),
              ("zoo_avgpool", zoo_quantized("avgpool_k3s3"), (3, 12, 12)),
-             ("zoo_adaptive", zoo_quantized("adaptive_2"), (3, 12, 12))]
+             ("zoo_adaptive", zoo_quantized("adaptive_2"), (3, 12, 12)),
+             ("zoo_maxpool", zoo_quantized("maxpool_k3s2p1"), (3, 12, 12))]
     if resnet is not None:
         cases.append(("resnet18", resnet[0], (3, 32, 32)))
     for name, q, shape in cases:
@@ -606,12 +623,25 @@ def test_sim_run(tmp, resnet):
             print(f"SKIPPED: {name} on sim_run: this sim_run does not read the graph format yet "
                   f"({refusal})")
             continue
+        net = os.path.join(work, name + ".yaml")
         if rc != 0:
-            expect(False, f"{name}: sim_run failed ({rc}): {log[-800:]}")
+            why = vector_unsupported(log, net, work)
+            if why:
+                print(f"SKIPPED: {name} on sim_run: {why}; the export reads fine: "
+                      f"{log.strip().splitlines()[-1]}")
+            else:
+                expect(False, f"{name}: sim_run failed ({rc}): {log[-800:]}")
             continue
         bad = [(n, b) for n, _, b in rows if b]
         expect(not bad, f"{name}: sim_run's {len(rows)} dumped layers identical to PyTorch's" +
                (f"; differ: {bad}" if bad else ""))
+        if "reference: reference" in open(net).read():
+            run = subprocess.run([SIM_RUN, "--net", net, "--input", "reference", "--out",
+                                  os.path.join(work, "run_reference"), "--quiet", "--no-html"],
+                                 capture_output=True, text=True)
+            expect(run.returncode == 0 and "every layer matches PyTorch" in run.stdout,
+                   f"{name}: sim_run --input reference: {run.stdout.strip().splitlines()[-1:]}"
+                   f"{run.stderr.strip()[-300:]}")
 
 
 def main():
