@@ -245,8 +245,8 @@ def pytorch_average_differs(n):
     contract's code) of the first difference. PyTorch (avg_pool2d and adaptive_avg_pool2d, the
     same code with the qnnpack engine set; measured on 1.13) computes
     128 + rint(float32(sum - 128 n) * float32(1 / n)) in float32, ties to even: exact except at
-    some ties (window sum n q + n / 2) when 1 / n is not a power of two, e.g. n = 14, 26, 28, 30,
-    484 (22x22)."""
+    some ties (window sum n q + n / 2) for some n whose reciprocal float32 rounds, e.g. n = 14,
+    26, 28, 30, 484 (22x22); never for a square window below 22x22."""
     acc = np.arange(-128 * n, 127 * n + 1, dtype=np.int64)
     torch_q = np.rint(acc.astype(np.float32) * (np.float32(1) / np.float32(n))).astype(np.int64)
     q = acc // n
@@ -1133,8 +1133,14 @@ def _check(qmodel, net, inputs, compare=True):
             continue
         diff = _difference(ref, got[l["name"]], source)
         if diff:
+            engine = torch.backends.quantized.engine
+            hint = "" if engine == "qnnpack" else (
+                f". Note: PyTorch's quantized engine is {engine}; the exporter runs the model "
+                "with qnnpack, whose kernels round like the accelerator, and a model converted "
+                "with another engine packs its weights for that one: quantize and convert with "
+                "the qnnpack engine (quantize_pow2 / quantize_pow2_fx do)")
             raise ExportError(f"export check: entry {l['name']} ({l['type']}, {l['_what']}) "
-                              f"differs from PyTorch's quantized model {diff}")
+                              f"differs from PyTorch's quantized model {diff}{hint}")
     return (f"checked against PyTorch's quantized model on {len(x)} {source}s{note}: every "
             "layer and the output identical"), codes, got
 
