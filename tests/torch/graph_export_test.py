@@ -601,6 +601,9 @@ def test_sim_run(tmp, resnet):
         print("SKIPPED: sim_run comparison (no SIM_RUN argument)")
         return
     cases = [("lenet5_tutorial", course_models.lenet5(seed=7), (3, 32, 32)),
+             ("lenet5_fx", course_models.lenet5_fx(seed=7), (3, 32, 32)),
+             ("mlp", course_models.mlp(seed=7), (1, 28, 28)),
+             ("vgg8_narrow", course_models.vgg8_narrow(seed=7), (3, 32, 32)),
              ("zoo_add", zoo_quantized("add_then_relu_module"), (3, 12, 12)),
              ("zoo_avgpool", zoo_quantized("avgpool_k3s3"), (3, 12, 12)),
              ("zoo_adaptive", zoo_quantized("adaptive_2"), (3, 12, 12)),
