@@ -29,6 +29,7 @@ bench: build
 	$(BUILD)/bench/bench_array
 	$(BUILD)/bench/bench_platform
 	bench/bench_vgg8.sh $(BUILD)
+	bench/bench_net.sh configs/nets/resnet18_cifar.yaml $(BUILD)
 
 lint: deps
 	ctest --test-dir $(BUILD) -R rtl_lint --output-on-failure

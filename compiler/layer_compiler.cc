@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "compiler/vector_compiler.h"
 #include "contract/errors.h"
 #include "contract/layout.h"
 
@@ -26,6 +27,22 @@ void BandInputRows(const ConvShape& s, int e0, int e1, int* lo, int* hi) {
 
 void CheckLayer(const Layer& layer) {
   const ConvShape& s = layer.shape;
+  if (!layer.has_weights()) {
+    Check(s.in_channels >= 1 && s.in_height >= 1 && s.in_width >= 1, layer, "empty shape");
+    Check(s.in_width <= limits::kMaxSpatial && s.in_height <= limits::kMaxSpatial, layer,
+          fmt::format("input {}x{} larger than {}", s.in_height, s.in_width,
+                      limits::kMaxSpatial));
+    Check(s.kernel_h >= 1 && s.kernel_h <= 255 && s.kernel_w >= 1 && s.kernel_w <= 255 &&
+              s.stride >= 1 && s.stride <= 255,
+          layer, fmt::format("window {}x{}/{} outside 1..255", s.kernel_h, s.kernel_w, s.stride));
+    Check(s.padding >= 0 && 2 * s.padding <= std::min(s.kernel_h, s.kernel_w), layer,
+          fmt::format("padding {} more than half the window", s.padding));
+    Check(layer.kind != LayerKind::kAvgPool || s.padding == 0, layer,
+          "an average pool has no padding");
+    Check(s.out_height() >= 1 && s.out_width() >= 1, layer, "window larger than the input");
+    Check(!layer.pool.enabled, layer, "a vector-unit layer has no fused pool");
+    return;
+  }
   Check(s.in_channels >= 1 && s.out_channels >= 1 && s.in_height >= 1 && s.in_width >= 1,
         layer, "empty shape");
   Check(s.in_channels <= limits::kMaxChannels && s.out_channels <= limits::kMaxChannels, layer,
@@ -51,8 +68,55 @@ void CheckLayer(const Layer& layer) {
         fmt::format("shift {} outside 0..31", layer.requant.shift));
 }
 
+Layer ArrayView(const Layer& layer, const TensorShape& stored) {
+  if (layer.kind != LayerKind::kLinear) return layer;
+  Layer view = layer;
+  const bool one_pixel = stored.height == 1 && stored.width == 1;
+  const int64_t channels = one_pixel ? stored.channels
+                                     : int64_t{ChannelBlocks(stored.channels)} * 16 *
+                                           stored.height * stored.width;
+  Check(stored.elements() == layer.in_shape().elements(), layer,
+        fmt::format("its input holds {} elements, the layer reads {}", stored.elements(),
+                    layer.in_shape().elements()));
+  Check(channels <= limits::kMaxChannels, layer,
+        fmt::format("a GEMM over {} stored inputs, more than {}", channels,
+                    limits::kMaxChannels));
+  view.shape = ConvShape{static_cast<int>(channels), 1, 1, layer.shape.out_channels, 1, 1, 1, 0};
+  return view;
+}
+
+LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored,
+                          const LayerWeights& weights) {
+  if (layer.kind != LayerKind::kLinear) return weights;
+  const Layer view = ArrayView(layer, stored);
+  if (stored.height == 1 && stored.width == 1) return weights;  // storage order = flat order
+  const int k_in = view.shape.in_channels, n = layer.shape.out_channels;
+  const int64_t flat = layer.in_shape().elements();
+  Check(weights.weights.size() == static_cast<size_t>(flat) * n, layer,
+        fmt::format("weights have {} elements, expected {}", weights.weights.size(),
+                    static_cast<int64_t>(flat) * n));
+  LayerWeights w;
+  w.bias = weights.bias;
+  w.weights.assign(static_cast<size_t>(k_in) * n, 0);
+  // Stored word (b * H + y) * W + x, lane l holds channel 16 b + l of pixel (y, x), which is
+  // flat index (16 b + l) * H * W + y * W + x in PyTorch's flatten order.
+  const int hw = stored.height * stored.width;
+  for (int k = 0; k < k_in; ++k) {
+    const int word = k / 16, lane = k % 16;
+    const int block = word / hw, pixel = word % hw;
+    const int c = 16 * block + lane;
+    if (c >= stored.channels) continue;  // a padding lane: weight 0
+    const size_t src = static_cast<size_t>(c) * hw + pixel;
+    for (int o = 0; o < n; ++o) {
+      w.weights[static_cast<size_t>(o) * k_in + k] = weights.weights[o * flat + src];
+    }
+  }
+  return w;
+}
+
 WeightLayout WeightLayoutOf(const Layer& layer) {
   WeightLayout w;
+  if (!layer.has_weights()) return w;
   w.n_tiles = ChannelBlocks(layer.shape.out_channels);
   w.steps = static_cast<uint32_t>(layer.shape.reduction());
   w.tile_words = kBiasWords + w.steps;
@@ -62,6 +126,7 @@ WeightLayout WeightLayoutOf(const Layer& layer) {
 std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params) {
   const ConvShape& s = layer.shape;
   CheckLayer(layer);
+  if (!layer.has_weights()) return {};
   Check(params.weights.size() == layer.weight_count(), layer,
         fmt::format("weights have {} elements, expected {}", params.weights.size(),
                     layer.weight_count()));
@@ -97,8 +162,234 @@ std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params
   return image;
 }
 
+namespace {
+
+// Reduction steps of input channel blocks [b0, b0 + nb).
+uint32_t ChunkSteps(const ConvShape& s, int b0, int nb) {
+  const int channels = std::min(s.in_channels, 16 * (b0 + nb)) - 16 * b0;
+  return static_cast<uint32_t>(channels) * s.kernel_h * s.kernel_w;
+}
+
+// Input rows a fold of output rows [e0, e0 + rows) reads, at most.
+int FoldInputRows(const ConvShape& s, int rows) {
+  return std::min(s.in_height, (rows - 1) * s.stride + s.kernel_h);
+}
+
+}  // namespace
+
+// The reduction split into chunks of input channel blocks, one fold per COMPUTE.
+Tiling ChooseChunkedTiling(const Layer& layer, const HwConfig& hw) {
+  const ConvShape& s = layer.shape;
+  Check(!layer.pool.enabled, layer,
+        "its reduction is too long for the buffers and must run as partial sums, which cannot "
+        "pool on the drain path: write the max-pool as its own layer");
+  const WeightLayout lowered = WeightLayoutOf(layer);
+  const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
+  const int rows = hw.array_rows, out_h = s.out_height(), out_w = s.out_width();
+  const int blocks = ChannelBlocks(s.in_channels);
+  Tiling t;
+  t.n_tiles = lowered.n_tiles;
+  if (out_w >= rows) {
+    t.fold_rows = 1;
+    t.fold_cols = rows;
+  } else {
+    t.fold_rows = std::min(out_h, rows / out_w);
+    t.fold_cols = out_w;
+  }
+  const int in_rows = FoldInputRows(s, t.fold_rows);
+  // A fold loads whole input rows; the COMPUTE picks its columns with x_off.
+  auto fits = [&](int nb, int slots) {
+    return (4 + ChunkSteps(s, 0, nb)) * slots <= wbuf &&
+           static_cast<uint64_t>(nb) * in_rows * s.in_width * slots <= abuf &&
+           static_cast<uint32_t>(t.fold_rows * t.fold_cols) * slots <= obuf &&
+           16 * nb <= limits::kMaxChannels;
+  };
+  for (int slots : {2, 1}) {
+    for (int nb = blocks; nb >= 1; --nb) {
+      if (fits(nb, slots)) {
+        t.chunk_blocks = nb;
+        t.weight_slots = t.act_slots = t.out_slots = slots;
+        break;
+      }
+    }
+    if (t.chunk_blocks > 0) break;
+  }
+  Check(t.chunk_blocks > 0, layer,
+        fmt::format("even one channel block of one fold ({} weight words, {} input words) does "
+                    "not fit the buffers ({} weight words, {} activation words)",
+                    4 + ChunkSteps(s, 0, 1), in_rows * s.in_width, wbuf, abuf));
+  t.chunks = (blocks + t.chunk_blocks - 1) / t.chunk_blocks;
+  const int folds_per_tile = ((out_h + t.fold_rows - 1) / t.fold_rows) *
+                             ((out_w + t.fold_cols - 1) / t.fold_cols);
+  t.folds = static_cast<uint64_t>(folds_per_tile) * t.n_tiles;
+  t.band_rows = t.fold_rows;
+  t.bands = (out_h + t.fold_rows - 1) / t.fold_rows;
+  t.weight_tile_words = 4 + ChunkSteps(s, 0, t.chunk_blocks);
+  t.act_band_words = static_cast<uint32_t>(t.chunk_blocks) * in_rows * s.in_width;
+  t.out_tile_words = static_cast<uint32_t>(t.fold_rows * t.fold_cols);
+  // Cost: every chunk of every fold loads its weights and inputs again; with two slots the
+  // loads overlap the array.
+  double total = 0;
+  for (int c = 0; c < t.chunks; ++c) {
+    const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
+    const double steps = ChunkSteps(s, b0, nb);
+    const double compute = std::max<double>(steps, rows);
+    const double dma = (steps + 4 + static_cast<double>(nb) * in_rows * s.in_width) * 16 /
+                           hw.dram_bytes_per_cycle + 2.0 * hw.dram_latency_cycles;
+    total += t.weight_slots == 2 ? std::max(compute, dma) : compute + dma;
+  }
+  t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, rows);
+  t.estimated_cycles = static_cast<uint64_t>(total * static_cast<double>(t.folds));
+  t.decision = fmt::format(
+      "partial sums: the reduction (K={}, {} weight words per tile) is too long for the "
+      "{}-word weight buffer or the inputs for the {}-word activation buffer; {} chunk(s) of "
+      "{} channel block(s), {} fold(s) of {}x{} output pixels per tile x {} tile(s), buffers "
+      "{}-buffered, weights and inputs loaded again for every fold; estimated {} cycles",
+      lowered.steps, lowered.tile_words, wbuf, abuf, t.chunks, t.chunk_blocks, folds_per_tile,
+      t.fold_rows, t.fold_cols, t.n_tiles, t.weight_slots == 2 ? "double" : "single",
+      t.estimated_cycles);
+  return t;
+}
+
+CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwConfig& hw,
+                                 const DramPlacement& place, std::vector<isa::CommandWords>* out,
+                                 uint32_t* dma_jobs, uint32_t* compute_jobs) {
+  const ConvShape& s = layer.shape;
+  const WeightLayout lowered = WeightLayoutOf(layer);
+  const int out_h = s.out_height(), out_w = s.out_width();
+  const int blocks = ChannelBlocks(s.in_channels);
+  const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
+  const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
+  const uint32_t o_half = t.out_slots == 2 ? hw.obuf_words() / 2 : 0;
+  CommandStats stats;
+  uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
+  uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
+  auto require = [&](uint32_t dma, uint32_t compute) {
+    if (dma > known_dma || compute > known_compute) {
+      known_dma = std::max(dma, known_dma);
+      known_compute = std::max(compute, known_compute);
+      out->push_back(isa::EncodeSync({known_dma, known_compute}));
+      ++stats.syncs;
+    }
+  };
+  auto dma = [&](isa::Opcode op, const isa::Transfer& tr) {
+    out->push_back(isa::EncodeTransfer(op, tr));
+    known_dma = std::max(known_dma, next_dma);
+    return ++next_dma;
+  };
+  std::vector<uint32_t> chunk_compute;  // compute job of every chunk issued, in order
+  std::vector<uint32_t> fold_store;     // store job of every fold issued, in order
+  struct Fold {
+    int j, e0, e1, f0, f1;
+    uint32_t compute = 0;
+  };
+  std::vector<Fold> pending;  // a fold whose STORE waits until the next COMPUTE is issued
+  auto store = [&](const Fold& f) {
+    require(0, f.compute);
+    isa::Transfer tr;
+    tr.buffer = isa::Buffer::kOut;
+    tr.dram_addr = place.output_addr + (static_cast<uint32_t>(f.j) * out_h * out_w +
+                                        static_cast<uint32_t>(f.e0) * out_w + f.f0) * 16;
+    tr.sram_addr = (fold_store.size() % t.out_slots) * o_half;
+    tr.row_words = static_cast<uint32_t>((f.e1 - f.e0) * (f.f1 - f.f0));
+    tr.rows = 1;
+    fold_store.push_back(dma(isa::Opcode::kStore, tr));
+    ++stats.stores;
+  };
+  for (int j = 0; j < t.n_tiles; ++j) {
+    for (int e0 = 0; e0 < out_h; e0 += t.fold_rows) {
+      for (int f0 = 0; f0 < out_w; f0 += t.fold_cols) {
+        Fold fold{j, e0, std::min(out_h, e0 + t.fold_rows), f0, std::min(out_w, f0 + t.fold_cols)};
+        const size_t fold_index = fold_store.size() + pending.size();
+        int lo, hi;
+        BandInputRows(s, fold.e0, fold.e1, &lo, &hi);
+        for (int c = 0; c < t.chunks; ++c) {
+          const size_t q = chunk_compute.size();
+          const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
+          const uint32_t steps = ChunkSteps(s, b0, nb), k0 = ChunkSteps(s, 0, b0);
+          if (q >= static_cast<size_t>(t.weight_slots)) {
+            require(0, chunk_compute[q - t.weight_slots]);
+          }
+          if (q >= static_cast<size_t>(t.act_slots)) require(0, chunk_compute[q - t.act_slots]);
+          isa::Transfer w;
+          w.buffer = isa::Buffer::kWeight;
+          const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
+          // The first chunk takes the biases with it; the others start from the kept sums.
+          w.dram_addr = c == 0 ? tile : tile + (4 + k0) * 16;
+          w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4);
+          w.row_words = c == 0 ? 4 + steps : steps;
+          w.rows = 1;
+          const uint32_t wjob = dma(isa::Opcode::kLoad, w);
+          ++stats.loads;
+          isa::Transfer a;
+          a.buffer = isa::Buffer::kAct;
+          a.dram_addr = place.input_addr + (static_cast<uint32_t>(b0) * s.in_height * s.in_width +
+                                            static_cast<uint32_t>(lo) * s.in_width) * 16;
+          a.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
+          a.sram_addr = (q % t.act_slots) * a_half;
+          a.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
+          a.sram_stride = a.row_words;
+          a.rows = static_cast<uint32_t>(nb);
+          const uint32_t ajob = dma(isa::Opcode::kLoad, a);
+          ++stats.loads;
+          uint32_t need = std::max(wjob, ajob);
+          const bool last = c + 1 == t.chunks;
+          if (last && fold_index >= static_cast<size_t>(t.out_slots)) {
+            // The output slot's previous fold must have left.
+            while (fold_store.size() + t.out_slots <= fold_index && !pending.empty()) {
+              store(pending.front());
+              pending.erase(pending.begin());
+            }
+            need = std::max(need, fold_store[fold_index - t.out_slots]);
+          }
+          require(need, 0);
+          isa::Compute cmd;
+          cmd.relu = layer.requant.relu;
+          cmd.rounding = layer.requant.rounding;
+          cmd.shift = static_cast<uint32_t>(layer.requant.shift);
+          cmd.kernel_h = s.kernel_h;
+          cmd.kernel_w = s.kernel_w;
+          cmd.stride = s.stride;
+          cmd.channels = std::min(s.in_channels, 16 * (b0 + nb)) - 16 * b0;
+          cmd.in_width = s.in_width;
+          cmd.in_rows = static_cast<uint32_t>(hi - lo + 1);
+          cmd.y_off = fold.e0 * s.stride - s.padding - lo;
+          cmd.x_off = fold.f0 * s.stride - s.padding;
+          cmd.out_rows = fold.e1 - fold.e0;
+          cmd.out_width = fold.f1 - fold.f0;
+          cmd.abuf_base = (q % t.act_slots) * a_half;
+          cmd.wbuf_base = (q % t.weight_slots) * w_half;
+          cmd.obuf_base = (fold_index % t.out_slots) * o_half;
+          cmd.n_valid = std::min(16, s.out_channels - 16 * j);
+          cmd.acc_in = c > 0;
+          cmd.acc_out = !last;
+          out->push_back(isa::EncodeCompute(cmd));
+          known_compute = std::max(known_compute, next_compute);
+          chunk_compute.push_back(++next_compute);
+          ++stats.computes;
+          // The previous fold's output leaves while this fold computes.
+          while (!pending.empty()) {
+            store(pending.front());
+            pending.erase(pending.begin());
+          }
+        }
+        fold.compute = chunk_compute.back();
+        pending.push_back(fold);
+      }
+    }
+  }
+  while (!pending.empty()) {
+    store(pending.front());
+    pending.erase(pending.begin());
+  }
+  *dma_jobs = next_dma;
+  *compute_jobs = next_compute;
+  return stats;
+}
+
 Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   CheckLayer(layer);
+  if (!layer.has_weights()) return ChooseVectorTiling(layer, hw);
   const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer);
   Check(hw.array_cols == 16, layer, "the RTL supports 16 array columns only");
@@ -106,10 +397,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   t.n_tiles = lowered.n_tiles;
   t.weight_tile_words = lowered.tile_words;
   const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
-  Check(lowered.tile_words <= wbuf, layer,
-        fmt::format("one weight tile ({} words: 16 biases + {} reduction steps) does not fit "
-                    "the {}-word weight buffer; the reduction is too long for this hw config",
-                    lowered.tile_words, lowered.steps, wbuf));
+  if (lowered.tile_words > wbuf) return ChooseChunkedTiling(layer, hw);
   t.weight_slots = (2 * lowered.tile_words <= wbuf) ? 2 : 1;
 
   const int out_h = s.out_height(), out_w = s.out_width();
@@ -187,10 +475,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
       }
     }
   }
-  Check(best > 0, layer,
-        fmt::format("even one output row ({} input words, {} output words) does not fit the "
-                    "buffers ({} activation words, {} output words)",
-                    band_words(step), out_words(step), abuf, obuf));
+  if (best == 0) return ChooseChunkedTiling(layer, hw);
   t.band_rows = best;
   t.bands = (out_h + best - 1) / best;
   t.act_band_words = band_words(best);
@@ -219,6 +504,12 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
 CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& hw,
                           const DramPlacement& place, std::vector<isa::CommandWords>* out,
                           uint32_t* dma_jobs, uint32_t* compute_jobs) {
+  if (!layer.has_weights()) {
+    return EmitVectorCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
+  }
+  if (t.chunks > 1 || t.fold_rows > 0) {
+    return EmitChunkedCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
+  }
   const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer);
   const int out_h = s.out_height(), out_w = s.out_width();

@@ -19,6 +19,16 @@ namespace sasim::compiler {
 // Throws CompileError naming the layer when its shape is outside what the hardware runs.
 void CheckLayer(const Layer& layer);
 
+// The layer as the array runs it, given how its input is stored (C16, contract/layout.h). A
+// conv is itself. A linear over a C x H x W input is a GEMM over the stored words: a 1x1 conv
+// on one pixel whose channels are the input's words x 16 lanes, in storage order (so any H x W
+// runs, and a linear on a 1x1 or flattened (C*H*W x 1 x 1) input has no padding lanes).
+// ArrayWeights reorders the linear's [out][C*H*W] weights to match (zero on padding lanes).
+// Vector-unit layers are themselves. Everything below takes the view.
+Layer ArrayView(const Layer& layer, const TensorShape& stored_input);
+LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored_input,
+                          const LayerWeights& weights);
+
 // The weight image's layout: one tile per 16 output channels: 4 words of bias (16 int32,
 // little-endian; zero past the last channel) then one word of 16 weights per reduction step, in
 // the order (channel block, ky, kx, channel in block) that sa_compute walks.
@@ -47,6 +57,14 @@ struct Tiling {
   uint64_t compute_cycles = 0;    // sum over folds of max(K, rows): the array's busy time
   uint64_t estimated_cycles = 0;  // the cost model's figure for the chosen tiling
   std::string decision;           // why this tiling, in a sentence or two
+  // Partial sums, when the reduction (or one row's input) is too long for the buffers: the
+  // reduction runs in `chunks` COMPUTEs of `chunk_blocks` input channel blocks, fold by fold
+  // (fold_rows x fold_cols output pixels), the sums staying in the array between them
+  // (acc_out / acc_in, docs/isa.md). 1: the whole reduction in one COMPUTE.
+  int chunks = 1;
+  int chunk_blocks = 0;
+  int fold_rows = 0;
+  int fold_cols = 0;
 };
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
@@ -56,6 +74,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw);
 // Where the layer's tensors live in DRAM (C16 layout, see contract/layout.h).
 struct DramPlacement {
   uint32_t input_addr = 0;
+  uint32_t input_b_addr = 0;  // an add's second input
   uint32_t weight_addr = 0;
   uint32_t output_addr = 0;
 };

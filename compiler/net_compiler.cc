@@ -1,5 +1,8 @@
 #include "compiler/net_compiler.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <fmt/core.h>
 
 #include "contract/errors.h"
@@ -17,6 +20,62 @@ uint64_t C16Size(const TensorShape& t) {
   return static_cast<uint64_t>(ChannelBlocks(t.channels)) * t.height * t.width * 16;
 }
 
+
+// First-fit placement of tensors with lifetimes: a tensor is allocated when its layer runs and
+// freed after its last reader.
+class TensorArena {
+ public:
+  explicit TensorArena(uint64_t base) : base_(base), end_(base) {}
+  // Frees every tensor whose last reader ran before `step`.
+  void Release(int step) {
+    live_.erase(std::remove_if(live_.begin(), live_.end(),
+                               [&](const Block& b) { return b.last_step < step; }),
+                live_.end());
+  }
+  uint64_t Place(uint64_t bytes, int last_step) {
+    bytes = AlignUp(std::max<uint64_t>(bytes, 16), 4096);
+    std::sort(live_.begin(), live_.end(),
+              [](const Block& a, const Block& b) { return a.addr < b.addr; });
+    uint64_t at = base_;
+    for (const Block& b : live_) {
+      if (at + bytes <= b.addr) break;
+      at = std::max(at, b.addr + b.bytes);
+    }
+    live_.push_back({at, bytes, last_step});
+    end_ = std::max(end_, at + bytes);
+    return at;
+  }
+  uint64_t end() const { return end_; }
+
+ private:
+  struct Block {
+    uint64_t addr, bytes;
+    int last_step;
+  };
+  uint64_t base_, end_;
+  std::vector<Block> live_;
+};
+
+// How the network input is stored: flattened (C*H*W x 1 x 1, no padding lanes) when only linear
+// layers read it, else as given.
+TensorShape StoredInput(const std::vector<Layer>& layers) {
+  TensorShape shape;
+  bool found = false, only_linear = true;
+  for (const Layer& l : layers) {
+    for (size_t k = 0; k < l.inputs.size(); ++k) {
+      if (l.inputs[k] != kNetworkInput) continue;
+      if (!found) shape = l.in_shape();
+      found = true;
+      only_linear = only_linear && l.kind == LayerKind::kLinear;
+    }
+  }
+  if (!found) throw CompileError("no layer reads the network input");
+  if (only_linear && (shape.height != 1 || shape.width != 1)) {
+    return {static_cast<int>(shape.elements()), 1, 1};
+  }
+  return shape;
+}
+
 }  // namespace
 
 CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
@@ -24,33 +83,47 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
   if (layers.empty()) throw CompileError("a network needs at least one layer");
   CompiledNet net;
   Program& p = net.program;
-  p.input = layers.front().in_shape();
-  for (size_t i = 0; i < layers.size(); ++i) {
+  p.input = StoredInput(layers);
+  const int n = static_cast<int>(layers.size());
+  std::vector<int> last_reader(n, -1);
+  int input_last_reader = -1;
+  for (int i = 0; i < n; ++i) {
     const Layer& layer = layers[i];
-    // Today a layer reads exactly the previous layer's output (or the network input).
-    const int expected = static_cast<int>(i) - 1;
-    if (layer.inputs.size() != 1 || layer.inputs[0] != (i == 0 ? kNetworkInput : expected)) {
-      throw CompileError(
-          fmt::format("layer '{}': only a chain of layers is supported, each "
-                      "reading the previous one",
-                      layer.name));
+    const size_t arity = layer.kind == LayerKind::kAdd ? 2 : 1;
+    if (layer.inputs.size() != arity) {
+      throw CompileError(fmt::format("layer '{}': reads {} inputs, a {} reads {}", layer.name,
+                                     layer.inputs.size(), LayerKindName(layer.kind), arity));
     }
-    if (i > 0 && layer.in_shape() != layers[i - 1].out_shape()) {
-      const TensorShape in = layer.in_shape(), prev = layers[i - 1].out_shape();
-      throw CompileError(
-          fmt::format("layer '{}': input {}x{}x{} does not match the output "
-                      "{}x{}x{} of '{}'",
-                      layer.name, in.channels, in.height, in.width, prev.channels, prev.height,
-                      prev.width, layers[i - 1].name));
+    for (int from : layer.inputs) {
+      if (from < kNetworkInput || from >= i) {
+        throw CompileError(fmt::format("layer '{}': reads layer {}, which does not come before "
+                                       "it", layer.name, from));
+      }
+      const TensorShape in = layer.in_shape();
+      const TensorShape got = from == kNetworkInput ? layers.front().in_shape()
+                                                    : layers[from].out_shape();
+      if (from == kNetworkInput ? in.elements() != p.input.elements() : in != got) {
+        throw CompileError(fmt::format(
+            "layer '{}': input {}x{}x{} does not match the output {}x{}x{} of '{}'", layer.name,
+            in.channels, in.height, in.width, got.channels, got.height, got.width,
+            from == kNetworkInput ? std::string("input") : layers[from].name));
+      }
+      (from == kNetworkInput ? input_last_reader : last_reader[from]) = i;
     }
     LayerPlan plan;
-    plan.tiling = ChooseTiling(layer, hw);
+    const TensorShape stored =
+        layer.inputs[0] == kNetworkInput ? p.input : layers[layer.inputs[0]].out_shape();
+    plan.view = ArrayView(layer, stored);
+    plan.tiling = ChooseTiling(plan.view, hw);
     net.plans.push_back(std::move(plan));
     ProgramLayer pl;
     pl.name = layer.name;
     pl.output = layer.out_shape();
     pl.estimated_cycles = net.plans.back().tiling.estimated_cycles;
     p.layers.push_back(std::move(pl));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (options.keep_outputs || i == n - 1) last_reader[i] = n;
   }
 
   // Emit twice: the command area's size is known only after the first pass.
@@ -68,20 +141,30 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     }
     for (size_t i = 0; i < layers.size(); ++i) {
       net.plans[i].place.weight_addr = static_cast<uint32_t>(at);
-      at = AlignUp(at + WeightLayoutOf(layers[i]).bytes(), 4096);
+      if (net.plans[i].view.has_weights()) {
+        at = AlignUp(at + WeightLayoutOf(net.plans[i].view).bytes(), 4096);
+      }
     }
-    p.input_addr = static_cast<uint32_t>(at);
-    at = AlignUp(at + C16Size(p.input), 4096);
-    uint32_t input = p.input_addr;
-    for (size_t i = 0; i < layers.size(); ++i) {
+    TensorArena arena(at);
+    const uint64_t input_addr = arena.Place(C16Size(p.input), input_last_reader);
+    p.input_addr = static_cast<uint32_t>(std::min<uint64_t>(input_addr, UINT32_MAX));
+    for (int i = 0; i < n; ++i) {
+      arena.Release(i);
+      const uint64_t addr = arena.Place(C16Size(p.layers[i].output), last_reader[i]);
+      if (addr + C16Size(p.layers[i].output) > (uint64_t{1} << 32)) break;  // reported below
       DramPlacement& place = net.plans[i].place;
-      place.input_addr = input;
-      place.output_addr = static_cast<uint32_t>(at);
+      place.output_addr = static_cast<uint32_t>(addr);
       p.layers[i].output_addr = place.output_addr;
-      at = AlignUp(at + C16Size(p.layers[i].output), 4096);
-      input = place.output_addr;
-      if (at > (uint64_t{1} << 32)) break;  // reported below
     }
+    for (int i = 0; i < n; ++i) {
+      DramPlacement& place = net.plans[i].place;
+      const auto addr_of = [&](int from) {
+        return from == kNetworkInput ? p.input_addr : p.layers[from].output_addr;
+      };
+      place.input_addr = addr_of(layers[i].inputs[0]);
+      if (layers[i].inputs.size() > 1) place.input_b_addr = addr_of(layers[i].inputs[1]);
+    }
+    at = AlignUp(arena.end(), 4096);
     if (at > (static_cast<uint64_t>(hw.dram_mib) << 20)) {
       throw CompileError(fmt::format("the network needs {:.1f} MiB of DRAM; hw config '{}' has "
                                      "{} MiB (dram_mib)", at / 1048576.0, hw.name,
@@ -94,8 +177,9 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     for (size_t i = 0; i < layers.size(); ++i) {
       ProgramLayer& layer = p.layers[i];
       layer.first_command = p.commands.size();
-      net.plans[i].stats = EmitCommands(layers[i], net.plans[i].tiling, hw, net.plans[i].place,
-                                        &p.commands, &dma_jobs, &compute_jobs);
+      net.plans[i].stats = EmitCommands(net.plans[i].view, net.plans[i].tiling, hw,
+                                        net.plans[i].place, &p.commands, &dma_jobs,
+                                        &compute_jobs);
       if (options.snapshot_per_layer) {
         // Close the layer: everything done, then the counters go to DRAM (one more DMA job).
         p.commands.push_back(isa::EncodeSync({dma_jobs, compute_jobs}));
@@ -122,8 +206,13 @@ CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<Layer
   }
   CompiledNet net = PlanNet(layers, hw, options);
   for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].has_weights()) continue;
+    const TensorShape stored = layers[i].inputs[0] == kNetworkInput
+                                   ? net.program.input
+                                   : layers[layers[i].inputs[0]].out_shape();
     net.program.segments.push_back(
-        {net.plans[i].place.weight_addr, LowerWeights(layers[i], weights[i])});
+        {net.plans[i].place.weight_addr,
+         LowerWeights(net.plans[i].view, ArrayWeights(layers[i], stored, weights[i]))});
   }
   return net;
 }

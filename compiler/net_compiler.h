@@ -1,6 +1,6 @@
-// Network compiler: the layers of a network (contract/layer.h) with their weights -> one
-// program: a DRAM plan, weight images and one command stream. Activations stay in DRAM between
-// layers (each layer's output tensor is the next one's input, in the C16 layout); after each
+// Network compiler: the layers of a network (contract/layer.h), a DAG in topological order, with
+// their weights -> one program: a DRAM plan, weight images and one command stream. Activations
+// stay in DRAM between layers (C16 layout), each placed for its lifetime; after each
 // layer the stream SYNCs and SNAPSHOTs the counters, so one run gives per-layer counters with
 // no host round trip. The program is plain data: the runtime (host/runtime) consumes it without
 // knowing the compiler.
@@ -19,10 +19,15 @@ struct CompileOptions {
   // SYNC + SNAPSHOT after every layer (per-layer counters). Off for a single layer run on its
   // own, whose counters are read at the end.
   bool snapshot_per_layer = true;
+  // Every layer's output stays in DRAM to the end of the run, where the host reads them all
+  // back to check each layer. Off: a tensor's DRAM is reused once its last reader has run (a
+  // skip connection's tensor lives until the add that reads it).
+  bool keep_outputs = true;
 };
 
 // What the compiler decided for layer i, beside the program (reports and tests read it).
 struct LayerPlan {
+  Layer view;  // the layer as the hardware runs it (ArrayView)
   Tiling tiling;
   DramPlacement place;
   CommandStats stats;

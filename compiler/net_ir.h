@@ -14,8 +14,12 @@ namespace sasim::compiler {
 
 struct LayerSpec {
   std::string name;
-  std::string type;  // conv2d, linear, relu, maxpool, flatten
+  std::string type;  // conv2d, linear, relu, maxpool, avgpool, adaptive_avgpool, add, flatten
   int line = 0;      // where it is in the net file
+  // Names of the entries this one reads ("input": the network input). Empty: the previous
+  // entry (the network input for the first).
+  std::vector<std::string> inputs;
+  int inputs_line = 0;
   // conv2d
   int out_channels = 0;
   int kernel = 0;
@@ -28,9 +32,12 @@ struct LayerSpec {
   std::optional<int> weight_exp;
   std::optional<int> output_exp;
   std::optional<Rounding> rounding;
-  // maxpool
+  // maxpool, avgpool
   int pool_kernel = 2;
-  int pool_stride = 2;
+  std::optional<int> pool_stride;  // default: the kernel
+  int pool_padding = 0;
+  // adaptive_avgpool
+  int output_size = 1;
 };
 
 struct NetSpec {
@@ -44,11 +51,20 @@ struct NetSpec {
   uint32_t seed = 1;
   std::string weights_dir;   // resolved path when not synthetic
   int weights_line = 0;
+  std::string reference_dir;  // resolved path of PyTorch's reference outputs, or empty
+  int reference_line = 0;
   std::vector<LayerSpec> layers;
 };
 
-// Shape inference and fusion: every conv2d/linear with its following relu and maxpool becomes
-// one Layer (contract/layer.h); inputs are the previous layer (or the network input).
+// The name that stands for the network input in `inputs`.
+inline constexpr const char* kInputName = "input";
+
+// Graph building, shape inference and fusion. The entries form a DAG (each names its inputs);
+// it is ordered topologically (listing order where possible) and every entry must feed the
+// last one. A relu joins the layer before it (and a 2x2/2 maxpool joins a conv) when that
+// layer's output has no other reader; anything else becomes a layer of its own (contract/
+// layer.h). Mistakes are InputErrors with file:line and key: an unknown input, a cycle,
+// shapes that do not join, an operation the hardware cannot run.
 std::vector<Layer> Fuse(const NetSpec& net);
 
 }  // namespace sasim::compiler

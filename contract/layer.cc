@@ -8,11 +8,20 @@ std::string_view LayerKindName(LayerKind kind) {
       return "conv2d";
     case LayerKind::kLinear:
       return "linear";
+    case LayerKind::kAdd:
+      return "add";
+    case LayerKind::kMaxPool:
+      return "maxpool";
+    case LayerKind::kAvgPool:
+      return "avgpool";
+    case LayerKind::kRelu:
+      return "relu";
   }
   return "?";
 }
 
 std::vector<int> Layer::weight_shape() const {
+  if (!has_weights()) return {};
   if (kind == LayerKind::kLinear) {
     return {shape.out_channels, static_cast<int>(shape.reduction())};
   }

@@ -1,5 +1,6 @@
-// The layer record: one fused hardware layer (conv or linear with its requantization, ReLU and
-// pool), declared once. The net loader's IR produces it, calibration adjusts its shift, the
+// The layer record: one fused hardware layer, declared once: a conv or linear with its
+// requantization, ReLU and 2x2 pool (the array's COMPUTE), or an add, max/average pool or ReLU
+// (the vector unit's VECTOR). The net loader's IR produces it, calibration adjusts its shift, the
 // golden model, the compiler and the reports read it; later stages refer to layer i of the
 // network instead of copying it. Weights are held once, beside it (LayerWeights).
 #ifndef SASIM_CONTRACT_LAYER_H_
@@ -78,8 +79,12 @@ struct PoolParams {
 };
 
 enum class LayerKind : uint8_t {
-  kConv2d,  // conv2d (+relu) (+maxpool)
-  kLinear,  // linear (+relu): a conv whose kernel covers the whole (flattened) input
+  kConv2d,   // conv2d (+relu) (+2x2 maxpool)
+  kLinear,   // linear (+relu): a conv whose kernel covers the whole (flattened) input
+  kAdd,      // element-wise add of two tensors (+relu): shape = the input, kernel 1
+  kMaxPool,  // max-pool, shape = the window (kernel, stride, padding); (+relu)
+  kAvgPool,  // average pool, shape = the window (no padding); (+relu)
+  kRelu,     // ReLU on its own (where it cannot join its producer): shape kernel 1
 };
 std::string_view LayerKindName(LayerKind kind);
 
@@ -97,18 +102,22 @@ struct Layer {
   RequantParams requant;
   PoolParams pool;
   int in_exp = 0;              // input scale exponent: s_x = 2^-in_exp
-  std::optional<int> out_exp;  // output scale exponent, when the net gives it
+  int in_exp_b = 0;            // add: the second input's scale exponent
+  std::optional<int> out_exp;  // output scale exponent, when known (always for an add)
+  std::string out_name;        // the net file's entry whose output this is (the last fused)
 
+  // Conv and linear run on the array and have weights; the others run on the vector unit.
+  bool has_weights() const { return kind == LayerKind::kConv2d || kind == LayerKind::kLinear; }
   TensorShape in_shape() const { return shape.input(); }
   // The output tensor after the optional pool: the one place this is computed.
   TensorShape out_shape() const {
     return pool.Apply({shape.out_channels, shape.out_height(), shape.out_width()});
   }
-  int64_t macs() const { return shape.macs(); }
+  int64_t macs() const { return has_weights() ? shape.macs() : 0; }
   // Weight tensor shape as the user stores it: OIHW for conv, [out, in] for linear.
   std::vector<int> weight_shape() const;
   size_t weight_count() const {
-    return static_cast<size_t>(shape.reduction()) * shape.out_channels;
+    return has_weights() ? static_cast<size_t>(shape.reduction()) * shape.out_channels : 0;
   }
 };
 

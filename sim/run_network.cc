@@ -11,6 +11,7 @@
 #include "host/config/config_loader.h"
 #include "host/golden/golden.h"
 #include "host/io/files.h"
+#include "host/io/npy.h"
 #include "host/runtime/runtime.h"
 
 namespace sasim {
@@ -86,9 +87,12 @@ PreparedRun PrepareRun(const RunRequest& request) {
   run.compiled = compiler::PlanNet(net.layers, run.hw);
   if (!request.inject_fault.empty() &&
       std::none_of(net.layers.begin(), net.layers.end(),
-                   [&](const Layer& l) { return l.name == request.inject_fault; })) {
+                   [&](const Layer& l) {
+                     return l.name == request.inject_fault && l.has_weights();
+                   })) {
     throw InputError(
-        fmt::format("--inject-fault: no layer '{}' in {}", request.inject_fault, request.net_path));
+        fmt::format("--inject-fault: no layer with weights named '{}' in {}",
+                    request.inject_fault, request.net_path));
   }
   run.trace = PlanTrace(request.trace, spec.name, run.compiled.program);
 
@@ -111,6 +115,24 @@ PreparedRun PrepareRun(const RunRequest& request) {
     }
     input = SyntheticImage(net.input, spec.seed);
     run.input_desc = fmt::format("synthetic (seed {})", spec.seed);
+  } else if (request.input_path == kReferenceInput) {
+    if (spec.reference_dir.empty()) {
+      throw InputError(fmt::format("--input reference: {} has no `reference` directory",
+                                   spec.path));
+    }
+    const std::string dir = spec.reference_dir;
+    input = LoadInputImage(dir + "/input.npy", 0, format);
+    run.input_desc = fmt::format("reference input {}/input.npy", dir);
+    for (const Layer& layer : net.layers) {
+      const std::string path = dir + "/" + layer.out_name + ".npy";
+      const NpyArray a = ReadNpy(path);
+      if (a.dtype != "u1" || a.size() != layer.out_shape().elements()) {
+        throw InputError(fmt::format(
+            "{}: PyTorch's output of '{}' should be {} uint8 codes, the file has {} of dtype {}",
+            path, layer.out_name, layer.out_shape().elements(), a.size(), a.dtype));
+      }
+      run.reference.push_back(a.As<uint8_t>());
+    }
   } else {
     input = LoadInputImage(request.input_path, request.index, format);
     run.input_desc = DescribeInput(request.input_path, request.index);
@@ -150,8 +172,11 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
     if (!run.request.inject_fault.empty()) {
       for (size_t i = 0; i < n; ++i) {
         if (net.layers[i].name != run.request.inject_fault) continue;
-        uint8_t word = program.segments[i].bytes[4 * 16] ^ 0x40;  // the first weight
-        hal.DramWrite(program.segments[i].addr + 4 * 16, &word, 1);
+        for (const DramSegment& segment : program.segments) {
+          if (segment.addr != run.compiled.plans[i].place.weight_addr) continue;
+          uint8_t word = segment.bytes[4 * 16] ^ 0x40;  // the first weight
+          hal.DramWrite(segment.addr + 4 * 16, &word, 1);
+        }
       }
     }
     WriteInput(hal, program, run.prepared.input);
@@ -207,9 +232,14 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
     l.tiling = run.compiled.plans[i].tiling.decision;
     l.counters = counters[i];
     l.mismatch = FirstMismatch(net.layers[i], run.prepared.golden[i], out.outputs[i]);
-    l.bit_exact = l.mismatch.empty();
+    if (!run.reference.empty()) {
+      l.reference_mismatch = FirstMismatch(net.layers[i], run.reference[i], out.outputs[i]);
+      if (!l.reference_mismatch.empty()) l.reference_mismatch += " (against PyTorch)";
+    }
+    l.bit_exact = l.mismatch.empty() && l.reference_mismatch.empty();
     result.layers.push_back(std::move(l));
   }
+  if (!run.reference.empty()) result.reference = run.spec.reference_dir;
   Summarize(&result);
   if (!run.request.dataset.empty()) {
     // Image 0 is the per-layer run above; the others were checked on every layer too.

@@ -21,12 +21,16 @@
 
 namespace sasim {
 
+// The --input value that runs the net's reference input (the net file's `reference` key).
+inline constexpr const char* kReferenceInput = "reference";
+
 struct RunRequest {
   std::string net_path;
   std::string hw_path;                // empty: configs/hw/default.yaml of the source tree
   std::string energy = "horowitz45";  // a table name in configs/energy/, or a file
   std::optional<uint32_t> seed;       // synthetic weights and input (default: the net's)
-  std::string input_path;             // empty: a synthetic image
+  std::string input_path;             // empty: a synthetic image; "reference": the net's
+                                      // reference input, checked against PyTorch's outputs
   int index = 0;                      // record of a CIFAR-10 batch
   std::string dataset;                // many images through one program
   std::string labels;
@@ -48,6 +52,8 @@ struct PreparedRun {
   std::vector<std::vector<uint8_t>> more_images;  // dataset images 1..
   std::vector<int> labels;                        // dataset labels (empty when unknown)
   std::string input_desc;
+  // PyTorch's output of every layer for the input (`--input reference`), else empty.
+  std::vector<std::vector<uint8_t>> reference;
   TracePlan trace;
   double prepare_seconds = 0;
 };

@@ -79,12 +79,17 @@ int Run(const Options& opt) {
   fmt::print("{}", SummaryText(result, out.path(), !opt.no_html, trace_note));
   if (!result.bit_exact) {
     for (const auto& l : result.layers) {
-      if (!l.bit_exact) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
+      if (!l.mismatch.empty()) fmt::print(stderr, "MISMATCH {}\n", l.mismatch);
+      if (!l.reference_mismatch.empty()) fmt::print(stderr, "MISMATCH {}\n", l.reference_mismatch);
     }
     fmt::print("bit-exact: NO\n");
     return 1;
   }
-  fmt::print("bit-exact: yes, every layer matches the golden model\n");
+  if (result.reference.empty()) {
+    fmt::print("bit-exact: yes, every layer matches the golden model\n");
+  } else {
+    fmt::print("bit-exact: yes, every layer matches PyTorch's reference and the golden model\n");
+  }
   return 0;
 }
 
@@ -129,7 +134,8 @@ int main(int argc, char** argv) {
   app.add_option("--net", r.net_path, "network description (configs/*.yaml)")->required();
   app.add_option("--hw", r.hw_path, "hardware config (default: configs/hw/default.yaml)");
   app.add_option("--input", r.input_path,
-                 "input image: .npy (uint8 or float, CHW) or a CIFAR-10 binary batch (.bin)");
+                 "input image: .npy (uint8 or float, CHW), a CIFAR-10 binary batch (.bin), or "
+                 "'reference': the net's reference input, checked against PyTorch's outputs");
   app.add_option("--index", r.index, "record of a CIFAR-10 batch (default 0)");
   app.add_option("--out", opt.out_dir, "report directory (default runs/<net name>/)");
   app.add_option("--seed", r.seed, "seed for synthetic weights and input (default: the net's)");

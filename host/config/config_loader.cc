@@ -30,7 +30,8 @@ Rounding RoundingKey(const KeyReader& r, const char* key) {
   const std::string text = r.Scalar(key);
   Rounding mode;
   if (!ParseRounding(text, &mode)) {
-    r.Bad(key, fmt::format("'{}' is not a rounding mode (floor, nearest_even)", Shown(text)));
+    r.Bad(key, fmt::format("'{}' is not a rounding mode (floor, nearest_even, half_away)",
+                           Shown(text)));
   }
   return mode;
 }
@@ -67,7 +68,8 @@ std::string LayerType(const std::string& path, const YAML::Node& layer) {
     const std::string type = node.Scalar();
     if (LayerKeys(type).empty()) {
       Fail(path, LineOf(node), "type",
-           fmt::format("unknown layer type '{}' (known: conv2d, linear, relu, maxpool, flatten)",
+           fmt::format("unknown layer type '{}' (known: conv2d, linear, relu, maxpool, avgpool, "
+                       "adaptive_avgpool, add, flatten)",
                        Shown(type)));
     }
     return type;
@@ -83,6 +85,23 @@ compiler::LayerSpec ReadLayer(const std::string& path, const YAML::Node& node, i
   const KeyReader r(path, node, Defaults(LayerKeys(l.type)));
   l.name = r.Name("name");
   *name_line = r.Line("name");
+  if (l.name == compiler::kInputName) {
+    r.Bad("name", fmt::format("'{}' names the network input in `inputs`; choose another name",
+                              compiler::kInputName));
+  }
+  if (r.Has("inputs")) {
+    const YAML::Node& list = r.Node("inputs");
+    l.inputs_line = r.Line("inputs");
+    if (!list.IsSequence() || list.size() == 0 || list.size() > 2) {
+      r.Bad("inputs", "expected a list of one or two layer names");
+    }
+    for (const YAML::Node& item : list) {
+      if (!item.IsScalar() || item.Scalar().empty() || item.Scalar().size() > 255) {
+        r.Bad("inputs", "expected layer names");
+      }
+      l.inputs.push_back(item.Scalar());
+    }
+  }
   if (l.type == "conv2d") {
     l.out_channels = static_cast<int>(r.Int("out_channels", 1, 65535));
     l.kernel = static_cast<int>(r.Int("kernel", 1, 15));
@@ -90,9 +109,14 @@ compiler::LayerSpec ReadLayer(const std::string& path, const YAML::Node& node, i
     l.padding = static_cast<int>(r.Int("padding", 0, 14));
   } else if (l.type == "linear") {
     l.out_features = static_cast<int>(r.Int("out_features", 1, 65535));
-  } else if (l.type == "maxpool") {
-    l.pool_kernel = static_cast<int>(r.Int("kernel", 1, 15));
-    l.pool_stride = static_cast<int>(r.Int("stride", 1, 15));
+  } else if (l.type == "maxpool" || l.type == "avgpool") {
+    l.pool_kernel = static_cast<int>(r.Int("kernel", 1, 255));
+    if (r.Has("stride")) l.pool_stride = static_cast<int>(r.Int("stride", 1, 255));
+    if (l.type == "maxpool") l.pool_padding = static_cast<int>(r.Int("padding", 0, 127));
+  } else if (l.type == "adaptive_avgpool") {
+    l.output_size = static_cast<int>(r.Int("output_size", 1, 255));
+  } else if (l.type == "add") {
+    if (r.Has("output_exp")) l.output_exp = static_cast<int>(r.Int("output_exp", -64, 64));
   }
   if (l.type == "conv2d" || l.type == "linear") {
     if (r.Has("shift")) l.shift = static_cast<int>(r.Int("shift", -1000, 1000));
@@ -124,6 +148,18 @@ compiler::NetSpec ReadNet(const std::string& path, const YAML::Node& root) {
     }
     net.synthetic = false;
     net.weights_dir = dir.string();
+  }
+  if (top.Has("reference")) {
+    namespace fs = std::filesystem;
+    const std::string ref = top.Text("reference", 1, kMaxPathLength);
+    fs::path dir(ref);
+    if (dir.is_relative()) dir = fs::path(path).parent_path() / dir;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      top.Bad("reference", fmt::format("'{}' is not a directory", Shown(ref)));
+    }
+    net.reference_dir = dir.string();
+    net.reference_line = top.Line("reference");
   }
   const YAML::Node& layers = top.Node("layers");
   if (!layers.IsSequence() || layers.size() == 0) {
@@ -211,7 +247,11 @@ const std::vector<KeySpec>& NetKeys() {
        "'synthetic', or a directory (relative to this file) with <layer>.weight.npy (int8, "
        "OIHW or [out, in]) and <layer>.bias.npy (int32, [out])"},
       {"seed", "int", "1", "seed of the synthetic weights and input"},
-      {"layers", "list", nullptr, "the layers, in order"},
+      {"reference", "string", "",
+       "a directory (relative to this file) with PyTorch's outputs for one input: input.npy "
+       "(uint8 [C, H, W]) and <layer>.npy for every layer; `--input reference` runs that input "
+       "and checks every layer against them too (tools/export_torch.py writes it)"},
+      {"layers", "list", nullptr, "the layers, in topological order (docs/networks.md)"},
   };
   return keys;
 }
@@ -227,26 +267,41 @@ const std::vector<KeySpec>& NetInputKeys() {
 const std::vector<KeySpec>& LayerKeys(const std::string& type) {
   static const KeySpec kName{"name", "string", nullptr, "layer name (unique)"};
   static const KeySpec kType{"type", "string", nullptr,
-                             "conv2d, linear, relu, maxpool or flatten"};
+                             "conv2d, linear, relu, maxpool, avgpool, adaptive_avgpool, add or "
+                             "flatten"};
+  static const KeySpec kInputs{"inputs", "list", "",
+                               "names of the layers it reads ('input': the network input); "
+                               "default: the layer before it"};
   static const KeySpec kShift{"shift", "int", "", "right shift c_x + c_w - c_y, 0..31"};
   static const KeySpec kWexp{"weight_exp", "int", "", "weight scale exponent c_w (with output_exp)"};
   static const KeySpec kOexp{"output_exp", "int", "", "output scale exponent c_y (with weight_exp)"};
   static const KeySpec kRound{"rounding", "string", "", "floor or nearest_even (else the net's)"};
   static const std::map<std::string, std::vector<KeySpec>> keys = {
       {"conv2d",
-       {kName, kType, {"out_channels", "int", nullptr, "output channels"},
+       {kName, kType, kInputs, {"out_channels", "int", nullptr, "output channels"},
         {"kernel", "int", nullptr, "square kernel size, 1..15"},
         {"stride", "int", "1", "stride, 1..15"},
         {"padding", "int", "0", "zero padding (the zero point), smaller than the kernel"},
         kShift, kWexp, kOexp, kRound}},
       {"linear",
-       {kName, kType, {"out_features", "int", nullptr, "output features"}, kShift, kWexp, kOexp,
-        kRound}},
-      {"relu", {kName, kType}},
+       {kName, kType, kInputs, {"out_features", "int", nullptr, "output features"}, kShift, kWexp,
+        kOexp, kRound}},
+      {"relu", {kName, kType, kInputs}},
       {"maxpool",
-       {kName, kType, {"kernel", "int", "2", "window: 2 only"},
-        {"stride", "int", "2", "stride: 2 only"}}},
-      {"flatten", {kName, kType}},
+       {kName, kType, kInputs, {"kernel", "int", "2", "square window, 1..255"},
+        {"stride", "int", "", "stride, 1..255 (default: the kernel)"},
+        {"padding", "int", "0", "padding, at most half the kernel; never the maximum"}}},
+      {"avgpool",
+       {kName, kType, kInputs, {"kernel", "int", "2", "square window, 1..255"},
+        {"stride", "int", "", "stride, 1..255 (default: the kernel)"}}},
+      {"adaptive_avgpool",
+       {kName, kType, kInputs,
+        {"output_size", "int", "1", "output rows and columns (1: global average pool)"}}},
+      {"add",
+       {kName, kType, kInputs,
+        {"output_exp", "int", "",
+         "output scale exponent (default: one less than the coarser input's)"}}},
+      {"flatten", {kName, kType, kInputs}},
   };
   static const std::vector<KeySpec> none;
   const auto it = keys.find(type);

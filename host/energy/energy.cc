@@ -48,7 +48,9 @@ Energy ComputeEnergy(const EnergyTable& t, const HwConfig& hw, const Counters& n
   e.mac = (macs - zero) * t.MacPj() + zero * t.gated_mac_pj.value_or(t.MacPj());
   e.requant = Get(n, Counter::kRequantOps) * t.shift_pj;
   // A 2x2 max is three compares, each priced as an 8-bit add.
-  e.pool = Get(n, Counter::kPoolOps) * 3.0 * t.int8_add_pj;
+  // The drain path's 2x2 pool: three compares per output; the vector unit: one 8-bit add or
+  // compare per lane operation (max, average sum, element-wise add).
+  e.pool = (Get(n, Counter::kPoolOps) * 3.0 + Get(n, Counter::kVecOps)) * t.int8_add_pj;
   auto words = [&](Counter r, Counter w) {
     return 16.0 * static_cast<double>(Get(n, r) + Get(n, w));
   };

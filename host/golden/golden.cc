@@ -147,8 +147,107 @@ std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, 
   return out;
 }
 
+std::vector<uint8_t> MaxPool(const ConvShape& s, const std::vector<uint8_t>& input) {
+  CheckSize("maxpool input", input.size(), s.input().elements());
+  const int out_h = s.out_height(), out_w = s.out_width();
+  std::vector<uint8_t> out(static_cast<size_t>(s.in_channels) * out_h * out_w);
+  for (int c = 0; c < s.in_channels; ++c) {
+    for (int e = 0; e < out_h; ++e) {
+      for (int f = 0; f < out_w; ++f) {
+        uint8_t best = 0;
+        for (int ky = 0; ky < s.kernel_h; ++ky) {
+          const int y = e * s.stride + ky - s.padding;
+          if (y < 0 || y >= s.in_height) continue;
+          for (int kx = 0; kx < s.kernel_w; ++kx) {
+            const int x = f * s.stride + kx - s.padding;
+            if (x < 0 || x >= s.in_width) continue;
+            best = std::max(best, input[(static_cast<size_t>(c) * s.in_height + y) * s.in_width +
+                                        x]);
+          }
+        }
+        out[(static_cast<size_t>(c) * out_h + e) * out_w + f] = best;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> AvgPool(const ConvShape& s, const std::vector<uint8_t>& input) {
+  CheckSize("avgpool input", input.size(), s.input().elements());
+  if (s.padding != 0) throw std::invalid_argument("golden: average pool with padding");
+  const int out_h = s.out_height(), out_w = s.out_width();
+  const uint32_t n = static_cast<uint32_t>(s.kernel_h) * s.kernel_w;
+  std::vector<uint8_t> out(static_cast<size_t>(s.in_channels) * out_h * out_w);
+  for (int c = 0; c < s.in_channels; ++c) {
+    for (int e = 0; e < out_h; ++e) {
+      for (int f = 0; f < out_w; ++f) {
+        uint32_t sum = 0;
+        for (int ky = 0; ky < s.kernel_h; ++ky) {
+          const uint8_t* row =
+              &input[(static_cast<size_t>(c) * s.in_height + e * s.stride + ky) * s.in_width +
+                     f * s.stride];
+          for (int kx = 0; kx < s.kernel_w; ++kx) sum += row[kx];
+        }
+        out[(static_cast<size_t>(c) * out_h + e) * out_w + f] = AverageCodes(sum, n);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> Add(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
+                         const AddShifts& shifts, bool relu) {
+  CheckSize("add input b", b.size(), static_cast<int64_t>(a.size()));
+  std::vector<uint8_t> out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = AddRequantize(a[i], b[i], shifts, relu);
+  return out;
+}
+
+AddShifts AddShiftsOf(const Layer& layer) {
+  AddShifts shifts;
+  if (!layer.out_exp || !AddShiftsFor(layer.in_exp, layer.in_exp_b, *layer.out_exp, &shifts)) {
+    throw std::invalid_argument(
+        "add '" + layer.name + "': scale exponents " + std::to_string(layer.in_exp) + " + " +
+        std::to_string(layer.in_exp_b) + " -> " +
+        (layer.out_exp ? std::to_string(*layer.out_exp) : std::string("?")) +
+        " need operand shifts of at most " + std::to_string(kMaxAddAlign) +
+        " and a result shift of at most " + std::to_string(kMaxShift));
+  }
+  return shifts;
+}
+
 std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
-                             const std::vector<uint8_t>& input, std::vector<int32_t>* acc) {
+                             const std::vector<const std::vector<uint8_t>*>& inputs,
+                             std::vector<int32_t>* acc) {
+  const size_t wanted = layer.kind == LayerKind::kAdd ? 2 : 1;
+  if (inputs.size() != wanted) {
+    throw std::invalid_argument("golden: layer " + layer.name + " takes " +
+                                std::to_string(wanted) + " input(s)");
+  }
+  const std::vector<uint8_t>& input = *inputs[0];
+  switch (layer.kind) {
+    case LayerKind::kConv2d:
+    case LayerKind::kLinear:
+      break;
+    case LayerKind::kAdd:
+      CheckSize("add input a", input.size(), layer.in_shape().elements());
+      return Add(input, *inputs[1], AddShiftsOf(layer), layer.requant.relu);
+    case LayerKind::kMaxPool:
+    case LayerKind::kRelu: {
+      std::vector<uint8_t> out = MaxPool(layer.shape, input);
+      if (layer.requant.relu) {
+        for (uint8_t& v : out) v = std::max<uint8_t>(v, kActZeroPoint);
+      }
+      return out;
+    }
+    case LayerKind::kAvgPool: {
+      std::vector<uint8_t> out = AvgPool(layer.shape, input);
+      if (layer.requant.relu) {
+        for (uint8_t& v : out) v = std::max<uint8_t>(v, kActZeroPoint);
+      }
+      return out;
+    }
+  }
   std::vector<int32_t> sums = Conv2dAcc(layer.shape, input, params.weights, params.bias);
   std::vector<uint8_t> out = RequantizeAll(sums, layer.requant);
   if (layer.pool.enabled) {
@@ -159,17 +258,25 @@ std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
   return out;
 }
 
+std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
+                             const std::vector<uint8_t>& input, std::vector<int32_t>* acc) {
+  return Forward(layer, params, std::vector<const std::vector<uint8_t>*>{&input}, acc);
+}
+
 std::vector<std::vector<uint8_t>> ForwardNet(const std::vector<Layer>& layers,
                                              const std::vector<LayerWeights>& params,
                                              const std::vector<uint8_t>& input) {
   std::vector<std::vector<uint8_t>> outs;
   outs.reserve(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
-    const int from = layers[i].inputs.empty() ? kNetworkInput : layers[i].inputs[0];
-    if (from >= static_cast<int>(i)) {
-      throw std::invalid_argument("golden: layer " + layers[i].name + " reads a later layer");
+    std::vector<const std::vector<uint8_t>*> ins;
+    for (int from : layers[i].inputs) {
+      if (from >= static_cast<int>(i) || from < kNetworkInput) {
+        throw std::invalid_argument("golden: layer " + layers[i].name + " reads a later layer");
+      }
+      ins.push_back(from == kNetworkInput ? &input : &outs[from]);
     }
-    outs.push_back(Forward(layers[i], params[i], from == kNetworkInput ? input : outs[from]));
+    outs.push_back(Forward(layers[i], params[i], ins));
   }
   return outs;
 }

@@ -42,10 +42,29 @@ std::vector<int32_t> GemmAcc(int m, int n, int k, const std::vector<uint8_t>& a,
 std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, int stride,
                                const std::vector<uint8_t>& input);
 
+// Max-pool or average pool over the window `shape` describes (kernel, stride, padding; output
+// size floored as in PyTorch). Max: padding taps never win. Average: the mean of the codes
+// (AverageCodes, half to even); no padding.
+std::vector<uint8_t> MaxPool(const ConvShape& shape, const std::vector<uint8_t>& input);
+std::vector<uint8_t> AvgPool(const ConvShape& shape, const std::vector<uint8_t>& input);
+
+// Element-wise add of two equal-sized tensors (AddRequantize), optional ReLU.
+std::vector<uint8_t> Add(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
+                         const AddShifts& shifts, bool relu);
+
+// The add shifts of an add layer; throws std::invalid_argument naming the layer when its
+// exponents are out of the hardware's range.
+AddShifts AddShiftsOf(const Layer& layer);
+
 std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& requant);
 
 // One layer of a network (contract/layer.h): conv (a linear is a conv over its whole input),
-// requantizer, optional max-pool. `acc`, when given, receives the int32 accumulators.
+// requantizer, optional max-pool; or add, pool, ReLU. `inputs` are the layer's inputs in order
+// (an add has two). `acc`, when given, receives a conv's int32 accumulators.
+std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
+                             const std::vector<const std::vector<uint8_t>*>& inputs,
+                             std::vector<int32_t>* acc = nullptr);
+// A one-input layer.
 std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
                              const std::vector<uint8_t>& input,
                              std::vector<int32_t>* acc = nullptr);

@@ -123,19 +123,51 @@ PreparedNet PrepareNet(const compiler::NetSpec& spec, Network net, std::vector<u
   std::mt19937 rng(spec.seed);
   for (size_t i = 0; i < p.net.layers.size(); ++i) {
     Layer& layer = p.net.layers[i];
-    const int from = layer.inputs.empty() ? kNetworkInput : layer.inputs[0];
-    const std::vector<uint8_t>& in = from == kNetworkInput ? p.input : p.golden[from];
-    p.net.weights.push_back(spec.synthetic ? SynthesizeWeights(layer, in, rng)
-                                           : LoadWeights(spec, layer));
+    // Scales follow the producers (calibration may have changed a shift upstream).
+    const auto exp_of = [&](int from) {
+      return from == kNetworkInput ? p.net.input_exp
+                                   : p.net.layers[from].out_exp.value_or(p.net.input_exp);
+    };
+    const int in_exp = exp_of(layer.inputs[0]);
+    if (layer.has_weights()) {
+      if (layer.out_exp) *layer.out_exp += in_exp - layer.in_exp;
+    } else if (layer.kind == LayerKind::kAdd) {
+      const int b_exp = exp_of(layer.inputs[1]);
+      const bool given = std::any_of(spec.layers.begin(), spec.layers.end(), [&](const auto& l) {
+        return l.name == layer.name && l.output_exp.has_value();
+      });
+      if (!given) layer.out_exp = std::min(in_exp, b_exp) - 1;
+      layer.in_exp_b = b_exp;
+    } else {
+      layer.out_exp = in_exp;
+    }
+    layer.in_exp = in_exp;
+    std::vector<const std::vector<uint8_t>*> ins;
+    for (int from : layer.inputs) ins.push_back(from == kNetworkInput ? &p.input : &p.golden[from]);
+    const std::vector<uint8_t>& in = *ins[0];
+    if (!layer.has_weights()) {
+      p.net.weights.emplace_back();
+    } else {
+      p.net.weights.push_back(spec.synthetic ? SynthesizeWeights(layer, in, rng)
+                                             : LoadWeights(spec, layer));
+    }
     std::vector<int32_t> acc;
-    std::vector<uint8_t> out = golden::Forward(layer, p.net.weights[i], in, &acc);
+    std::vector<uint8_t> out;
+    try {
+      out = golden::Forward(layer, p.net.weights[i], ins, &acc);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(fmt::format("{}:{}: layer '{}': {}", spec.path, layer.line, layer.name,
+                                   e.what()));
+    }
     LayerStats stats = Stats(layer, out);
     stats.configured_shift = layer.requant.shift;
-    if (spec.synthetic && stats.zero_share + stats.saturated_share >= 0.5) {
+    if (spec.synthetic && layer.has_weights() &&
+        stats.zero_share + stats.saturated_share >= 0.5) {
       const int shift = CalibratedShift(layer, acc);
       if (shift != layer.requant.shift) {
+        if (layer.out_exp) *layer.out_exp -= shift - layer.requant.shift;
         layer.requant.shift = shift;  // the one record every later stage reads
-        out = golden::Forward(layer, p.net.weights[i], in);
+        out = golden::Forward(layer, p.net.weights[i], ins);
         const int configured = stats.configured_shift;
         stats = Stats(layer, out);
         stats.configured_shift = configured;

@@ -38,11 +38,17 @@ void Summarize(RunResult* run) {
     l.energy = ComputeEnergy(run->energy_table, run->hw, l.counters);
     run->energy += l.energy;
     const ConvShape& s = l.layer.shape;
-    l.macs = s.macs();
+    l.macs = l.layer.macs();
     l.cycles = Get(l.counters, Counter::kCycles);
-    l.min_dram_bytes = static_cast<uint64_t>(s.reduction()) * s.out_channels +
-                       4ull * s.out_channels +
-                       static_cast<uint64_t>(s.in_channels) * s.in_height * s.in_width +
+    // The least a layer can move: its inputs, weights and biases once, its output once. Add
+    // and pool layers have no weights and are bound by these bytes.
+    const uint64_t weight_bytes =
+        l.layer.has_weights()
+            ? static_cast<uint64_t>(s.reduction()) * s.out_channels + 4ull * s.out_channels
+            : 0;
+    l.min_dram_bytes = weight_bytes +
+                       static_cast<uint64_t>(l.layer.inputs.size()) * s.in_channels *
+                           s.in_height * s.in_width +
                        static_cast<uint64_t>(l.layer.out_shape().elements());
     l.compute_bound = l.macs / pes;
     l.memory_bound = static_cast<double>(l.min_dram_bytes) / run->hw.dram_bytes_per_cycle;
@@ -93,6 +99,12 @@ std::string ReportJson(const RunResult& run) {
   }
   json layers = json::array();
   for (const LayerResult& l : run.layers) {
+    json inputs = json::array();
+    for (int from : l.layer.inputs) {
+      inputs.push_back(from >= 0 && from < static_cast<int>(run.layers.size())
+                           ? run.layers[from].layer.name
+                           : std::string("input"));
+    }
     json counters = json::object();
     for (int i = 0; i < isa::kNumCounters; ++i) {
       counters[isa::CounterName(static_cast<Counter>(i))] = l.counters[i];
@@ -101,6 +113,7 @@ std::string ReportJson(const RunResult& run) {
         {"name", l.layer.name},
         {"type", std::string(LayerKindName(l.layer.kind))},
         {"ops", l.layer.ops},
+        {"inputs", inputs},
         {"input_shape",
          {l.layer.shape.in_channels, l.layer.shape.in_height, l.layer.shape.in_width}},
         {"output_shape",
@@ -132,6 +145,7 @@ std::string ReportJson(const RunResult& run) {
         {"warnings", LayerWarnings(l)}};
     layer["energy"] = EnergyJson(l.energy);
     if (!l.mismatch.empty()) layer["mismatch"] = l.mismatch;
+    if (!l.reference_mismatch.empty()) layer["reference_mismatch"] = l.reference_mismatch;
     layers.push_back(layer);
   }
   json report = {
@@ -142,6 +156,9 @@ std::string ReportJson(const RunResult& run) {
       {"input", run.input},
       {"hw", hw},
       {"bit_exact", run.bit_exact},
+      {"checked_against", run.reference.empty()
+                              ? std::string("golden model")
+                              : "PyTorch reference (" + run.reference + ") and golden model"},
       {"totals",
        {{"cycles", run.cycles},
         {"macs", run.macs},

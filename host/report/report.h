@@ -33,6 +33,7 @@ struct LayerResult {
   uint64_t min_dram_bytes = 0;
   bool bit_exact = false;
   std::string mismatch;          // first mismatch: index, expected, got
+  std::string reference_mismatch;  // against PyTorch's output, when the run has a reference
   std::string tiling;            // the compiler's decision
   Counters counters{};
   Energy energy;                 // from the counters and the run's energy table
@@ -49,7 +50,8 @@ struct RunResult {
   EnergyTable energy_table;
   Energy energy;                 // whole network
   std::vector<LayerResult> layers;
-  bool bit_exact = false;
+  bool bit_exact = false;        // against the golden model and, if any, the reference
+  std::string reference;         // the directory of PyTorch's outputs checked too, or empty
   double wall_seconds = 0;       // simulation (build and set-up excluded)
   double prepare_seconds = 0;    // weights and golden reference
   uint64_t cycles = 0;

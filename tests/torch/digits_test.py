@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""The shipped digits model (configs/vgg8_digits, trained and exported by tools/train_digits.py):
-sim_run's --dataset run on the RTL must be bit-exact with the golden model on every image and
-predict what PyTorch's INT8 model predicted, image by image.
-Usage: digits_test.py SIM_RUN SOURCE_DIR [IMAGES]"""
+"""A shipped digits model (configs/vgg8_digits or configs/resnet_digits, trained and exported by
+tools/train_digits.py): sim_run's --dataset run on the RTL must be bit-exact with the golden
+model on every image and predict what PyTorch's INT8 model predicted, image by image.
+Usage: digits_test.py SIM_RUN SOURCE_DIR [IMAGES [NAME]]   (NAME: vgg8_digits by default)"""
 import csv
 import json
 import os
@@ -16,9 +16,10 @@ import numpy as np
 def main():
     sim_run, source = sys.argv[1], sys.argv[2]
     limit = int(sys.argv[3]) if len(sys.argv) > 3 else 50
-    d = os.path.join(source, "configs", "vgg8_digits")
+    name = sys.argv[4] if len(sys.argv) > 4 else "vgg8_digits"
+    d = os.path.join(source, "configs", name)
     with tempfile.TemporaryDirectory() as tmp:
-        run = subprocess.run([sim_run, "--net", os.path.join(d, "vgg8_digits.yaml"), "--dataset",
+        run = subprocess.run([sim_run, "--net", os.path.join(d, name + ".yaml"), "--dataset",
                               os.path.join(d, "test_images.npy"), "--labels",
                               os.path.join(d, "test_labels.npy"), "--limit", str(limit),
                               "--out", tmp, "--quiet", "--no-html"],

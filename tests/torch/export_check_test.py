@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""The exporter checks itself: tools/export_torch.py walks the modules, not the forward pass, so
-export() runs the exported net with an integer reference of the sasim contract and compares it
-with PyTorch's quantized model before writing anything. Models whose forward pass does what the
-exporter cannot see (the CIFAR tutorial's LeNet with F.relu, torch.flatten and one pool module
-used twice; a residual block joined by FloatFunctional.add_relu; one module under two names;
-unknown modules with parameters) must be refused with the layer or module named and nothing
-written; the nn.Sequential nets (LeNet-5, the course VGG-8 with BN, unfused ReLUs, an MLP) must
-pass the check, quickly. Needs no sim_run.
+"""The exporter checks itself: tools/export_torch.py traces the forward pass and runs the exported
+net with an integer reference of the sasim contract against PyTorch's quantized model, entry by
+entry, before writing anything. What the accelerator cannot run (a float module, a float
+operation, sigmoid, a parameter used in forward(), an unused branch) must be refused naming the
+fx node, with nothing written; the nets it can run (LeNet-5, the course VGG-8 with BN, unfused
+ReLUs, an MLP, the CIFAR tutorial's LeNet with F.relu / torch.flatten / one pool used twice or
+aliased, a residual block joined by FloatFunctional.add_relu, an F.relu after the last layer, a
+user module with an unused parameter) must pass the check, quickly, and a check that is not
+vacuous (a wrong exponent is refused naming the entry). Needs no sim_run.
 Usage: export_check_test.py SOURCE_DIR"""
 import os
 import subprocess
@@ -46,7 +47,7 @@ class Net(nn.Module):
 
 
 class Scaled(nn.Module):
-    """An unknown module with a parameter of its own besides a known child."""
+    """A user module with a parameter of its own besides a known child, unused in forward()."""
 
     def __init__(self):
         super().__init__()
@@ -55,6 +56,33 @@ class Scaled(nn.Module):
 
     def forward(self, x):
         return self.conv(x)
+
+
+class Gained(Scaled):
+    """The same module using its parameter in forward(): a float multiplication."""
+
+    def forward(self, x):
+        return self.conv(x) * self.gain
+
+
+class Sigmoid(Net):
+    """torch.sigmoid after the last layer."""
+
+    def forward(self, x):
+        return self.dequant(torch.sigmoid(self.body(self.quant(x))))
+
+
+class Unused(Net):
+    """A branch whose result the output does not use."""
+
+    def __init__(self, body):
+        super().__init__(body)
+        self.side = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        x = self.quant(x)
+        self.side(x)
+        return self.dequant(self.body(x))
 
 
 class ReluAtEnd(Net):
@@ -126,53 +154,44 @@ def refused(qmodel, shape, tmp, what, must_contain, **kwargs):
         "existing"], f"{what}: nothing written into an existing output dir or next to it")
 
 
+def first_weighted(layers):
+    return next(l for l in layers if l["type"] in ("conv2d", "linear"))
+
+
 def main():
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        # The CIFAR tutorial's LeNet: F.relu, torch.flatten, one self.pool used twice.
-        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("shared"),
-                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
-        refused(q, (3, 32, 32), os.path.join(tmp, "a"), "tutorial LeNet (shared pool)",
-                ["pool", "called 2 times", "give each use its own module"])
-        # With its own second pool, only the functional F.relu and torch.flatten remain: the
-        # numeric check finds the first layer whose output differs (the pool after conv1's
-        # F.relu) and says why.
-        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("separate"),
-                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
-        refused(q, (3, 32, 32), os.path.join(tmp, "b"), "tutorial LeNet (own pools, F.relu)",
-                ["layer pool (maxpool, module pool)", "PyTorch", "exported net", "F.relu",
-                 "not modules"])
-        # Same, checked on random inputs (no calibration images kept): says so.
-        del q.sasim_check_inputs
-        refused(q, (3, 32, 32), os.path.join(tmp, "b2"), "tutorial LeNet, random inputs",
-                ["layer pool (maxpool, module pool)", "on random input"])
-        # The same pool instance registered under two names.
-        q = export_torch.quantize_pow2(tutorial_models.TutorialLeNet("aliased"),
-                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
-        refused(q, (3, 32, 32), os.path.join(tmp, "c"), "tutorial LeNet (pool aliased)",
-                ["pool", "2 names", "pool2"])
-        # A residual block joined by FloatFunctional.add_relu (QFunctional after convert).
-        q = export_torch.quantize_pow2(tutorial_models.ResidualNet(),
-                                       [torch.randn(4, 4, 6, 6) for _ in range(2)],
-                                       fuse=tutorial_models.ResidualNet.FUSE)
-        refused(q, (4, 6, 6), os.path.join(tmp, "d"), "residual add_relu",
-                ["skip_add", "QFunctional", "element-wise"])
-        # The float model's FloatFunctional is refused the same way.
-        refused(tutorial_models.ResidualNet(), (4, 6, 6), os.path.join(tmp, "d2"),
-                "float model with FloatFunctional", ["skip_add", "FloatFunctional"])
-        # An operation after the last module: the final output differs, and is named.
-        q = export_torch.quantize_pow2(ReluAtEnd(nn.Sequential(nn.Flatten(), nn.Linear(12, 6))),
+        # Refused, naming the fx node; nothing written.
+        # A float (not converted) model: its first float module.
+        refused(tutorial_models.ResidualNet(), (4, 6, 6), os.path.join(tmp, "a"),
+                "float model", ["fx node conv1", "Conv2d is a float module", "converted"])
+        # A parameter used in forward(): a float multiplication.
+        q = export_torch.quantize_pow2(Net(Gained()), [torch.randn(4, 3, 6, 6)])
+        refused(q, (3, 6, 6), os.path.join(tmp, "b"), "parameter used in forward()",
+                ["fx node mul", "operator.mul", "not supported"])
+        # torch.sigmoid after the last layer (named, with its target).
+        q = export_torch.quantize_pow2(Sigmoid(nn.Sequential(nn.Flatten(), nn.Linear(12, 6))),
                                        [torch.randn(4, 3, 2, 2)])
-        refused(q, (3, 2, 2), os.path.join(tmp, "f"), "F.relu after the last layer",
-                ["the final output", "PyTorch", "exported net", "not modules"])
-        # An unknown module with a parameter of its own.
-        q = export_torch.quantize_pow2(Net(Scaled()), [torch.randn(4, 3, 6, 6)])
-        refused(q, (3, 6, 6), os.path.join(tmp, "e"), "unknown module with a parameter",
-                ["body", "Scaled", "parameters"])
+        refused(q, (3, 2, 2), os.path.join(tmp, "c"), "sigmoid",
+                ["fx node sigmoid", "torch.sigmoid", "not supported"])
+        # A computation the output does not use.
+        q = export_torch.quantize_pow2(Unused(nn.Sequential(nn.Conv2d(3, 4, 3))),
+                                       [torch.randn(4, 3, 6, 6)])
+        refused(q, (3, 6, 6), os.path.join(tmp, "d"), "unused branch",
+                ["entry side", "fx node side", "not used"])
 
-        # The nets the exporter handles: no false refusal, a check that is not vacuous (a
-        # wrong shift in the first layer is refused, naming it), and fast.
-        for name, shape, model, fuse in accepted_models():
+        # The nets the exporter handles: no false refusal, every entry checked, a check that is
+        # not vacuous (a wrong exponent in the first layer is refused, naming it), and fast.
+        cases = [(n, s, m, f, None) for n, s, m, f in accepted_models()]
+        for pools in ("shared", "separate", "aliased"):
+            cases.append((f"tutorial_lenet_{pools}", (3, 32, 32),
+                          tutorial_models.TutorialLeNet(pools), None, ["relu", "relu_1"]))
+        cases.append(("residual_add_relu", (4, 6, 6), tutorial_models.ResidualNet(),
+                      tutorial_models.ResidualNet.FUSE, ["add_relu", "add_relu_relu"]))
+        cases.append(("relu_at_end", (3, 2, 2),
+                      ReluAtEnd(nn.Sequential(nn.Flatten(), nn.Linear(12, 6))), None, ["relu"]))
+        cases.append(("unused_parameter", (3, 6, 6), Net(Scaled()), None, None))
+        for name, shape, model, fuse, must_have in cases:
             calib = [torch.randn(4, *shape) * 1.5 for _ in range(2)]
             q = export_torch.quantize_pow2(model, calib, fuse=fuse)
             out = os.path.join(tmp, name)
@@ -186,20 +205,24 @@ def main():
             except export_torch.ExportError as e:
                 expect(False, f"{name}: refused: {e}")
                 continue
-            layers, tensors = export_torch._build(q)
-            first = next(l for l in layers if l["type"] in ("conv2d", "linear"))
-            first["shift"] += 1
+            built = export_torch.build(q, shape)
+            names = [l["name"] for l in built.layers]
+            if must_have:
+                expect(all(n in names for n in must_have), f"{name}: has entries {must_have}")
+            first = first_weighted(built.layers)
+            first["weight_exp"] += 1
             try:
-                export_torch.check_export(q, shape, layers, tensors)
-                expect(False, f"{name}: a wrong shift in {first['name']} passed the check")
+                export_torch.check_export(q, shape, built)
+                expect(False, f"{name}: a wrong exponent in {first['name']} passed the check")
             except export_torch.ExportError as e:
-                expect(f"layer {first['name']}" in str(e),
-                       f"{name}: a wrong shift is refused: {str(e)[:110]}...")
+                expect(f"entry {first['name']} " in str(e) and "PyTorch" in str(e),
+                       f"{name}: a wrong exponent is refused: {str(e)[:110]}...")
             # The reference's final output is not nearly constant (the check checks something).
-            x, _, _ = export_torch._check_inputs(q, shape, None)
-            codes = torch.quantize_per_tensor(x, 2.0 ** -export_torch.pow2_first(q), 128,
-                                              torch.quint8).int_repr().numpy()
-            *_, (_, _, final) = export_torch.reference_run(*export_torch._build(q), codes)
+            built = export_torch.build(q, shape)
+            x, _, _ = export_torch._check_inputs(q, built, None)
+            codes = export_torch._input_codes(built, x)
+            *_, (_, _, final) = export_torch.reference_run(built.layers, built.tensors, codes,
+                                                           input_exp=built.input_exp)
             expect(len(np.unique(final)) >= 4, f"{name}: {len(np.unique(final))} distinct "
                                                "output codes")
 
@@ -211,7 +234,7 @@ def main():
                                        [torch.randn(4, 3, 6, 6)])
         export_torch.export(q, (3, 6, 6), existing, "n")
         export_torch.export(q, (3, 6, 6), existing, "n")
-        expect(sorted(os.listdir(existing)) == ["keep.txt", "n.yaml", "weights"] and
+        expect(sorted(os.listdir(existing)) == ["keep.txt", "n.yaml", "reference", "weights"] and
                not [f for f in os.listdir(tmp) if f.endswith(".tmp")],
                "export into an existing directory: files replaced, others kept, no temp left")
 
@@ -219,17 +242,20 @@ def main():
         out = os.path.join(tmp, "cli_out")
         cli = subprocess.run(["/usr/bin/python3", os.path.join(sys.argv[1], "tools",
                                                                "export_torch.py"),
-                              "tutorial_models:quantized_tutorial", "--input-shape", "3,32,32",
+                              "tutorial_models:quantized_sigmoid", "--input-shape", "3,8,8",
                               "--out", out], capture_output=True, text=True, cwd=HERE)
-        expect(cli.returncode == 2 and "pool: called 2 times" in cli.stderr and
+        expect(cli.returncode == 2 and "fx node sigmoid" in cli.stderr and
                not os.path.exists(out), f"command line refuses: {cli.stderr.strip()}")
-        cli = subprocess.run(["/usr/bin/python3", os.path.join(sys.argv[1], "tools",
-                                                               "export_torch.py"),
-                              "cli_model:quantized", "--input-shape", "3,8,8", "--out", out],
-                             capture_output=True, text=True, cwd=HERE)
-        expect(cli.returncode == 0 and "checked against PyTorch" in cli.stderr and
-               os.path.exists(os.path.join(out, "exported.yaml")),
-               f"command line exports and says what it checked: {cli.stderr.strip()}")
+        for model, shape in (("cli_model:quantized", "3,8,8"),
+                             ("tutorial_models:quantized_tutorial", "3,32,32")):
+            cli = subprocess.run(["/usr/bin/python3", os.path.join(sys.argv[1], "tools",
+                                                                   "export_torch.py"),
+                                  model, "--input-shape", shape, "--out", out],
+                                 capture_output=True, text=True, cwd=HERE)
+            expect(cli.returncode == 0 and "checked against PyTorch" in cli.stderr and
+                   os.path.exists(os.path.join(out, "exported.yaml")),
+                   f"command line exports {model} and says what it checked: "
+                   f"{cli.stderr.strip()}")
     print("FAILED" if failures else "PASSED")
     return 1 if failures else 0
 

@@ -1,5 +1,6 @@
-"""Models that tools/export_torch.py must refuse, for tests/torch/export_check_test.py: their
-forward passes do what the exporter, which walks the modules, cannot see."""
+"""Models whose forward passes a module walk cannot see (F.relu, torch.flatten, one pool module
+used twice, FloatFunctional.add_relu), which tools/export_torch.py exports by tracing them, for
+tests/torch/export_check_test.py; and one it must refuse (torch.sigmoid)."""
 import os
 import sys
 
@@ -69,3 +70,24 @@ def quantized_tutorial():
     torch.manual_seed(0)
     return export_torch.quantize_pow2(TutorialLeNet(),
                                       [torch.randn(4, 3, 32, 32) for _ in range(2)])
+
+
+class SigmoidNet(nn.Module):
+    """A conv followed by torch.sigmoid, which the accelerator cannot run."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(torch.sigmoid(self.conv(self.quant(x))))
+
+
+def quantized_sigmoid():
+    """SigmoidNet, quantized: for the command-line refusal test."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+    import export_torch
+    torch.manual_seed(0)
+    return export_torch.quantize_pow2(SigmoidNet(), [torch.randn(4, 3, 8, 8)])

@@ -59,16 +59,41 @@ TEST(TilingTest, RespectsBuffersAndSplitsBigLayers) {
   EXPECT_NE(big.decision.find("estimated"), std::string::npos);
 }
 
-TEST(TilingTest, RefusesAReductionLongerThanTheWeightBuffer) {
+TEST(TilingTest, SplitsAReductionLongerThanTheWeightBufferIntoPartialSums) {
   HwConfig hw = testcases::SmallHw();
   const auto c = testcases::MakeCase("long", {512, 4, 4, 16, 3, 3, 1, 1}, true, false,
                                      Rounding::kFloor, 1);
+  const Tiling t = ChooseTiling(c.layer, hw);  // K = 4608 > the 1024-word weight buffer
+  EXPECT_GT(t.chunks, 1);
+  EXPECT_LE(t.weight_tile_words * t.weight_slots, hw.wbuf_words());
+  EXPECT_LE(t.fold_rows * t.fold_cols, hw.array_rows);
+  const auto p = CompileLayer(c.layer, c.params, hw).program;
+  // Every fold: chunk 0 keeps its sums (acc_out), the middle ones continue and keep, the last
+  // continues (acc_in) and drains; together they cover every input channel once.
+  int computes = 0, channels = 0;
+  for (const auto& w : p.commands) {
+    if (isa::DecodeOpcode(w) != isa::Opcode::kCompute) continue;
+    const isa::Compute cmd = isa::DecodeCompute(w);
+    const int chunk = computes % t.chunks;
+    EXPECT_EQ(cmd.acc_in, chunk > 0);
+    EXPECT_EQ(cmd.acc_out, chunk + 1 < t.chunks);
+    EXPECT_LE(cmd.out_rows * cmd.out_width, static_cast<uint32_t>(hw.array_rows));
+    channels += static_cast<int>(cmd.channels);
+    ++computes;
+  }
+  EXPECT_EQ(static_cast<uint64_t>(computes), t.folds * t.chunks);
+  EXPECT_EQ(channels, 512 * static_cast<int>(t.folds));
+}
+
+TEST(TilingTest, RefusesAPoolThatWouldNeedPartialSums) {
+  const auto c = testcases::MakeCase("long", {512, 4, 4, 16, 3, 3, 1, 1}, true, true,
+                                     Rounding::kFloor, 1);
   try {
-    ChooseTiling(c.layer, hw);
+    ChooseTiling(c.layer, testcases::SmallHw());
     FAIL() << "expected CompileError";
   } catch (const CompileError& e) {
     EXPECT_NE(std::string(e.what()).find("layer 'long'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("weight buffer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("partial sums"), std::string::npos) << e.what();
   }
 }
 
