@@ -21,7 +21,7 @@ struct InProcessRun {
   nlohmann::json report;
 };
 
-InProcessRun Run(const std::string& net, DeviceKind kind, const std::string& hw = "") {
+InProcessRun RunNet(const std::string& net, DeviceKind kind, const std::string& hw = "") {
   RunRequest request;
   request.net_path = kSource + "/" + net;
   if (!hw.empty()) request.hw_path = kSource + "/" + hw;
@@ -46,9 +46,9 @@ void ExpectSameUntimedCounters(const InProcessRun& a, const InProcessRun& b) {
 }
 
 void ExpectRtlAndFunctionalAgree(const std::string& net, const std::string& hw = "") {
-  const InProcessRun rtl = Run(net, DeviceKind::kBare, hw);
+  const InProcessRun rtl = RunNet(net, DeviceKind::kBare, hw);
   EXPECT_EQ(rtl.report["bit_exact"], true) << net;
-  const InProcessRun fun = Run(net, DeviceKind::kFunctional, hw);
+  const InProcessRun fun = RunNet(net, DeviceKind::kFunctional, hw);
   EXPECT_EQ(fun.report["bit_exact"], true) << net;
   EXPECT_EQ(rtl.run.outputs, fun.run.outputs) << net;
   ExpectSameUntimedCounters(rtl, fun);
@@ -63,7 +63,7 @@ TEST(GraphNetTest, EveryVectorOperationOnTheSmallConfig) {
 }
 
 TEST(GraphNetTest, GraphOpsOnThePlatform) {
-  const InProcessRun r = Run("tests/data/nets/graph_ops.yaml", DeviceKind::kPlatform);
+  const InProcessRun r = RunNet("tests/data/nets/graph_ops.yaml", DeviceKind::kPlatform);
   EXPECT_EQ(r.report["bit_exact"], true);
   // The vector unit's layers count their work: lane operations, reads and writes, no MACs.
   for (const auto& l : r.report["layers"]) {
@@ -84,7 +84,7 @@ TEST(GraphNetTest, CourseNetsRunBitExact) {
 }
 
 TEST(GraphNetTest, ResNet18OnTheRtl) {
-  const InProcessRun r = Run("configs/nets/resnet18_cifar.yaml", DeviceKind::kBare);
+  const InProcessRun r = RunNet("configs/nets/resnet18_cifar.yaml", DeviceKind::kBare);
   EXPECT_EQ(r.report["bit_exact"], true);
   EXPECT_EQ(r.report["totals"]["macs"], 555422720);
   int convs = 0;
@@ -94,7 +94,7 @@ TEST(GraphNetTest, ResNet18OnTheRtl) {
     EXPECT_GE(l["utilization"].get<double>(), 0.90) << l["name"];
   }
   EXPECT_EQ(convs, 17);
-  const InProcessRun fun = Run("configs/nets/resnet18_cifar.yaml", DeviceKind::kFunctional);
+  const InProcessRun fun = RunNet("configs/nets/resnet18_cifar.yaml", DeviceKind::kFunctional);
   EXPECT_EQ(fun.run.outputs, r.run.outputs);
   ExpectSameUntimedCounters(r, fun);
 }
