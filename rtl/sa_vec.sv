@@ -19,7 +19,7 @@
 // already reads the next word's taps.
 // Latency: start_i to the first read 1 cycle; an output word is written 1 cycle after its last
 // tap; done_o pulses with the last write. Throughput: one output word per kernel_h * kernel_w
-// cycles (pools) or per 2 cycles (add); a command takes that times its output words plus 2.
+// cycles (pools) or per 2 cycles (add); busy for that times the output words, plus 1 cycle.
 module sa_vec #(
   // Buffer sizes in words, for the range assertions only (addresses are 16 bits).
   parameter int unsigned AbufWords = 65536,
