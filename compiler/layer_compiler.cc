@@ -70,6 +70,12 @@ void CheckLayer(const Layer& layer) {
 
 Layer ArrayView(const Layer& layer, const TensorShape& stored) {
   if (layer.kind != LayerKind::kLinear) return layer;
+  if (stored == layer.in_shape() && stored.height <= limits::kMaxKernel &&
+      stored.width <= limits::kMaxKernel) {
+    // A conv whose kernel is the whole input reads the same words in the same order as the GEMM
+    // below, and knows which lanes are channels (the MAC counters stay exact).
+    return layer;
+  }
   Layer view = layer;
   const bool one_pixel = stored.height == 1 && stored.width == 1;
   const int64_t channels = one_pixel ? stored.channels
@@ -89,6 +95,7 @@ LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored,
                           const LayerWeights& weights) {
   if (layer.kind != LayerKind::kLinear) return weights;
   const Layer view = ArrayView(layer, stored);
+  if (view.shape.kernel_h > 1 || view.shape.kernel_w > 1) return weights;  // OIHW is flat order
   if (stored.height == 1 && stored.width == 1) return weights;  // storage order = flat order
   const int k_in = view.shape.in_channels, n = layer.shape.out_channels;
   const int64_t flat = layer.in_shape().elements();

@@ -20,9 +20,10 @@ namespace sasim::compiler {
 void CheckLayer(const Layer& layer);
 
 // The layer as the array runs it, given how its input is stored (C16, contract/layout.h). A
-// conv is itself. A linear over a C x H x W input is a GEMM over the stored words: a 1x1 conv
-// on one pixel whose channels are the input's words x 16 lanes, in storage order (so any H x W
-// runs, and a linear on a 1x1 or flattened (C*H*W x 1 x 1) input has no padding lanes).
+// conv is itself, and so is a linear whose input is at most 15x15 (a conv with the whole input
+// as its kernel). A larger one is a GEMM over the stored words: a 1x1 conv on one pixel whose
+// channels are the input's words x 16 lanes, in storage order (padding lanes included when C is
+// not a multiple of 16; a flattened (C*H*W x 1 x 1) network input has none).
 // ArrayWeights reorders the linear's [out][C*H*W] weights to match (zero on padding lanes).
 // Vector-unit layers are themselves. Everything below takes the view.
 Layer ArrayView(const Layer& layer, const TensorShape& stored_input);

@@ -179,7 +179,7 @@ enum class Counter : uint8_t {
   kDramReadBytes,       // bytes of tensors and weights read from DRAM (LOAD)
   kDramWriteBytes,      // bytes written to DRAM
   kRequantOps,          // results requantized
-  kPoolOps,             // pooled outputs produced (one per channel per window)
+  kPoolOps,             // outputs of the drain path's 2x2 pool (one per channel per window)
   kCommands,            // commands executed
   kCmdFetchBytes,       // bytes of command stream fetched (ahead-fetch past END included)
   kIssueCycles,         // cycles the compute engine fed the array (steps and fold bubbles)

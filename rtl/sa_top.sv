@@ -110,7 +110,7 @@ module sa_top #(
   logic                 vec_obuf_we;
   logic [15:0]          vec_obuf_waddr;
   logic [127:0]         vec_obuf_wdata;
-  logic [4:0]           vec_ev_ops, vec_ev_pool, vec_ev_requant;
+  logic [4:0]           vec_ev_ops, vec_ev_requant;
 
   // Buffer address ports, cut to each buffer's size.
   logic [Rows*AbufAw-1:0] abuf_raddr_t;
@@ -250,7 +250,6 @@ module sa_top #(
     .obuf_waddr_o (vec_obuf_waddr),
     .obuf_wdata_o (vec_obuf_wdata),
     .ev_vec_ops_o (vec_ev_ops),
-    .ev_pool_o    (vec_ev_pool),
     .ev_requant_o (vec_ev_requant),
     .step_o       (vec_step)
   );
@@ -294,7 +293,7 @@ module sa_top #(
     events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
                              buf_sel != sa_pkg::BufCounters;
     events.requant         = vec_busy ? vec_ev_requant : ev_requant;
-    events.pool            = vec_busy ? vec_ev_pool : ev_pool;
+    events.pool            = ev_pool;  // the drain path's pool (a VECTOR pool: vec_ops)
     events.vec_ops         = vec_ev_ops;
     events.acc_wraps       = ev_acc_wraps;
   end

@@ -41,7 +41,6 @@ module sa_vec #(
   output logic [127:0]        obuf_wdata_o,
   // Events this cycle, for the performance counters and the watchdog.
   output logic [4:0]          ev_vec_ops_o,  // 16 per word read
-  output logic [4:0]          ev_pool_o,     // 16 per pooled output word
   output logic [4:0]          ev_requant_o,  // 16 per output word of add or avg
   output logic                step_o         // a tap was processed
 );
@@ -328,11 +327,9 @@ module sa_vec #(
   // ---------------------------------------------------------------------------------------------
   // Events.
   always_comb begin
-    logic pooling, requantizing;
-    pooling      = (cmd_q.op == sa_pkg::VecMaxPool) || (cmd_q.op == sa_pkg::VecAvgPool);
+    logic requantizing;
     requantizing = (cmd_q.op == sa_pkg::VecAdd) || (cmd_q.op == sa_pkg::VecAvgPool);
     ev_vec_ops_o = abuf_re_o ? 5'(Lanes) : 5'd0;
-    ev_pool_o    = (res_valid_q && pooling) ? 5'(Lanes) : 5'd0;
     ev_requant_o = (res_valid_q && requantizing) ? 5'(Lanes) : 5'd0;
   end
 

@@ -369,7 +369,6 @@ void FunctionalDevice::Vector(const isa::Vector& v) {
                          ? static_cast<uint8_t>(fold[l])
                          : AverageCodesByReciprocal(fold[l], taps, v.recip);
           }
-          Count(Counter::kPoolOps, 16);
           if (v.op == isa::VectorOp::kAvgPool) Count(Counter::kRequantOps, 16);
         }
         if (v.relu) {

@@ -221,7 +221,6 @@ TEST(CoreStreamTest, VectorStreamMatchesTheFunctionalDevice) {
     want[static_cast<int>(Counter::kAbufReads)] += VectorReads(v);
     want[static_cast<int>(Counter::kVecOps)] += 16 * VectorReads(v);
     want[static_cast<int>(Counter::kObufWrites)] += words;
-    if (v.op != VectorOp::kAdd) want[static_cast<int>(Counter::kPoolOps)] += 16 * words;
     if (v.op != VectorOp::kMaxPool) want[static_cast<int>(Counter::kRequantOps)] += 16 * words;
   };
   for (const auto& v : first) add_counts(v);
@@ -448,7 +447,6 @@ TEST(CoreStreamTest, PartialSumChunksEqualTheWholeCompute) {
       split_end[static_cast<int>(Counter::kAbufReads)] -= 8;
       split_end[static_cast<int>(Counter::kVecOps)] -= 16 * 8;
       split_end[static_cast<int>(Counter::kObufWrites)] -= 8;
-      split_end[static_cast<int>(Counter::kPoolOps)] -= 16 * 8;
       ExpectSameUntimed(split_end, rtl_whole.end, "split vs whole");
       EXPECT_EQ(Get(rtl_split.end, Counter::kAccWraps), wraps);
       EXPECT_EQ(Get(rtl_split.end, Counter::kMacs),

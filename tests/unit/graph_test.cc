@@ -162,26 +162,26 @@ TEST(GraphGoldenTest, PoolsAndAddFollowTheContract) {
 }
 
 TEST(GraphCompileTest, ALinearOnAStoredTensorIsTheSameDotProduct) {
-  // 20 x 3 x 3 (padding lanes in the second block) -> 7: the GEMM over stored words with the
-  // reordered weights equals the linear over PyTorch's flatten order.
+  // 20 x 2 x 17 (wider than a kernel; padding lanes in the second block) -> 7: the GEMM over
+  // stored words with the reordered weights equals the linear over PyTorch's flatten order.
   sasim::Layer l;
   l.name = "fc";
   l.kind = sasim::LayerKind::kLinear;
-  l.shape = ConvShape{20, 3, 3, 7, 3, 3, 1, 0};
+  l.shape = ConvShape{20, 2, 17, 7, 2, 17, 1, 0};
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> code(0, 255), wgt(-128, 127);
-  std::vector<uint8_t> x(180);
+  std::vector<uint8_t> x(680);
   for (auto& v : x) v = static_cast<uint8_t>(code(rng));
   sasim::LayerWeights w;
   w.weights.resize(l.weight_count());
   for (auto& v : w.weights) v = static_cast<int8_t>(wgt(rng));
   w.bias = {1, -2, 3, -4, 5, -6, 7};
   const auto want = golden::Conv2dAcc(l.shape, x, w.weights, w.bias);
-  const sasim::TensorShape stored{20, 3, 3};
+  const sasim::TensorShape stored{20, 2, 17};
   const sasim::Layer view = ArrayView(l, stored);
-  ASSERT_EQ(view.shape.in_channels, 2 * 16 * 9);
+  ASSERT_EQ(view.shape.in_channels, 2 * 16 * 34);
   const sasim::LayerWeights vw = ArrayWeights(l, stored, w);
-  const std::vector<uint8_t> words = sasim::PackC16(x, 20, 3, 3);  // the bytes in DRAM
+  const std::vector<uint8_t> words = sasim::PackC16(x, 20, 2, 17);  // the bytes in DRAM
   const auto got = golden::Conv2dAcc(view.shape, words, vw.weights, vw.bias);
   EXPECT_EQ(got, want);
 }
