@@ -428,10 +428,23 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   const int step = layer.pool.enabled ? 2 : 1;
   const uint64_t fold_cycles = std::max<uint64_t>(lowered.steps, hw.array_rows);
   const double bw = hw.dram_bytes_per_cycle;
-  auto estimate = [&](int rows, int act_slots, int out_slots, std::string* why) {
+  // Weights: one tile per LOAD, or all of them loaded once and kept for every band (when they
+  // fit a slot). Outputs: up to a slot's worth of tiles per STORE. Each DMA job costs the DRAM
+  // latency; bigger ones cost a longer first load or last store.
+  const uint32_t w_slot = t.weight_slots == 2 ? wbuf / 2 : wbuf;
+  const bool can_keep = static_cast<uint64_t>(t.n_tiles) * lowered.tile_words <= w_slot;
+  auto max_out_group = [&](int rows, int out_slots) {
+    const uint32_t slot = out_slots == 2 ? obuf / 2 : obuf;
+    return std::max(1, std::min<int>(t.n_tiles, slot / std::max<uint32_t>(1, out_words(rows))));
+  };
+  auto estimate = [&](int rows, int act_slots, int out_slots, bool resident, int k,
+                      std::string* why) {
     const int bands = (out_h + rows - 1) / rows;
-    double total = 0;
-    double weights_dma = lowered.tile_words * 16 / bw + hw.dram_latency_cycles;
+    // The first weights arrive before the first fold.
+    double total = (resident ? t.n_tiles : 1) * lowered.tile_words * 16.0 / bw +
+                   hw.dram_latency_cycles;
+    const double weights_dma =
+        resident ? 0.0 : lowered.tile_words * 16 / bw + hw.dram_latency_cycles;
     for (int e0 = 0; e0 < out_h; e0 += rows) {
       const int band_rows = std::min(rows, out_h - e0);
       const uint64_t folds = (static_cast<uint64_t>(band_rows) * out_w + hw.array_rows - 1) /
@@ -441,7 +454,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
       BandInputRows(s, e0, e0 + band_rows, &lo, &hi);
       const double act_dma = blocks * (hi - lo + 1.0) * s.in_width * 16 / bw +
                              hw.dram_latency_cycles;
-      const double store_dma = out_words(band_rows) * 16 / bw + hw.dram_latency_cycles;
+      const double store_dma = out_words(band_rows) * 16 / bw + hw.dram_latency_cycles / k;
       // The band's load overlaps the previous band only with two activation slots.
       total += (e0 == 0 || act_slots == 1) ? act_dma : 0;
       for (int j = 0; j < t.n_tiles; ++j) {
@@ -451,10 +464,14 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
                                                        : compute + dma;
       }
     }
+    // The last STORE leaves after the last fold.
+    total += out_words(std::min(rows, out_h)) * 16.0 * k / bw + hw.dram_latency_cycles;
     if (why) {
-      *why = fmt::format("{} band(s) of {} rows, activations {}, outputs {}: ~{:.0f} cycles",
+      *why = fmt::format("{} band(s) of {} rows, activations {}, outputs {} ({} per STORE), "
+                         "weights {}: ~{:.0f} cycles",
                          bands, rows, act_slots == 2 ? "double" : "single",
-                         out_slots == 2 ? "double" : "single", total);
+                         out_slots == 2 ? "double" : "single", k,
+                         resident ? "kept" : "per tile", total);
     }
     return total;
   };
@@ -466,19 +483,29 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
     for (int slots : {2, 1}) {
       const int act_slots = bands > 1 ? slots : 1;
       if (band_words(rows) * act_slots > abuf || out_words(rows) * slots > obuf) continue;
-      std::string why;
-      const double cost = estimate(rows, act_slots, slots, &why);
-      // Taller bands come first and re-read the weights less often: a shorter band has to be
-      // clearly (0.5%) faster to win.
-      if (best == 0 || cost < 0.995 * best_cost) {
-        if (best != 0) runner_up = best_why;
-        best = rows;
-        best_cost = cost;
-        best_why = why;
-        t.act_slots = act_slots;
-        t.out_slots = slots;
-      } else if (runner_up.empty()) {
-        runner_up = why;
+      for (bool resident : {false, true}) {
+        if (resident && !can_keep) continue;
+        const int kmax = max_out_group(rows, slots);
+        for (int k : {1, kmax}) {
+          std::string why;
+          const double cost = estimate(rows, act_slots, slots, resident, k, &why);
+          // Taller bands come first and re-read the weights less often: a shorter band (or
+          // more machinery) has to be clearly (0.5%) faster to win.
+          if (best == 0 || cost < 0.995 * best_cost) {
+            if (best != 0) runner_up = best_why;
+            best = rows;
+            best_cost = cost;
+            best_why = why;
+            t.act_slots = act_slots;
+            t.out_slots = slots;
+            t.weights_resident = resident;
+            t.weight_group = resident ? t.n_tiles : 1;
+            t.out_group = k;
+          } else if (runner_up.empty()) {
+            runner_up = why;
+          }
+          if (kmax == 1) break;
+        }
       }
     }
   }
@@ -495,13 +522,17 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, hw.array_rows);
   t.estimated_cycles = static_cast<uint64_t>(best_cost);
   t.decision = fmt::format(
-      "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {}-buffered "
+      "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {} "
       "({} words/tile of {}), activations {}-buffered ({} words/band of {}), outputs "
-      "{}-buffered ({} words/tile of {}); {} folds of max(K={}, rows={}) cycles; estimated "
+      "{}-buffered ({} words/tile of {}, {} per STORE); {} folds of max(K={}, rows={}) cycles; estimated "
       "{} cycles{}",
-      t.n_tiles, t.bands, t.band_rows, t.weight_slots == 2 ? "double" : "single",
+      t.n_tiles, t.bands, t.band_rows,
+      t.weights_resident ? "loaded once and kept"
+                         : fmt::format("{}-buffered, {} per LOAD",
+                                       t.weight_slots == 2 ? "double" : "single", t.weight_group),
       t.weight_tile_words, wbuf, t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
-      t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.folds, lowered.steps,
+      t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.out_group, t.folds,
+      lowered.steps,
       hw.array_rows, t.estimated_cycles,
       runner_up.empty() ? std::string(" (the only tiling that fits)")
                         : " (next best: " + runner_up + ")");
@@ -526,14 +557,18 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   const int tiles = t.bands * t.n_tiles;
   const TensorShape final_shape = layer.out_shape();
   const int final_h = final_shape.height, final_w = final_shape.width;
+  const int wg = std::max(1, t.weight_group), og = std::max(1, t.out_group);
+  const int wgroups_per_band = (t.n_tiles + wg - 1) / wg;
+  const int ogroups_per_band = (t.n_tiles + og - 1) / og;
 
   CommandStats stats;
   // What the dispatcher guarantees: a job is dispatched only when its engine is idle, and each
   // engine finishes its jobs in order.
   uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
   uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
-  std::vector<uint32_t> act_job(t.bands), weight_job(tiles), store_job(tiles);
-  std::vector<uint32_t> compute_job(tiles);
+  std::vector<uint32_t> act_job(t.bands), compute_job(tiles);
+  std::vector<uint32_t> weight_job(t.weights_resident ? 1 : t.bands * wgroups_per_band);
+  std::vector<uint32_t> store_job(t.bands * ogroups_per_band);
 
   auto require = [&](uint32_t dma, uint32_t compute) {
     if (dma > known_dma || compute > known_compute) {
@@ -550,6 +585,22 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   };
   auto band_of = [&](int tile) { return tile / t.n_tiles; };
   auto ntile_of = [&](int tile) { return tile % t.n_tiles; };
+  // Weight group of a tile (one LOAD) and output group (one STORE), numbered over the layer.
+  auto wgroup_of = [&](int tile) {
+    return t.weights_resident ? 0 : band_of(tile) * wgroups_per_band + ntile_of(tile) / wg;
+  };
+  auto ogroup_of = [&](int tile) {
+    return band_of(tile) * ogroups_per_band + ntile_of(tile) / og;
+  };
+  // The last tile of weight group g / output group o.
+  auto wgroup_last = [&](int g) {
+    const int band = g / wgroups_per_band, first = (g % wgroups_per_band) * wg;
+    return band * t.n_tiles + std::min(t.n_tiles, first + wg) - 1;
+  };
+  auto ogroup_last = [&](int o) {
+    const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
+    return band * t.n_tiles + std::min(t.n_tiles, first + og) - 1;
+  };
 
   auto load_act = [&](int band) {
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
@@ -569,42 +620,45 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     act_job[band] = dma(isa::Opcode::kLoad, tr);
     ++stats.loads;
   };
-  auto load_weights = [&](int tile) {
-    if (tile >= t.weight_slots) require(0, compute_job[tile - t.weight_slots]);
+  auto load_weights = [&](int g) {
+    const int slots = t.weights_resident ? 1 : t.weight_slots;
+    if (g >= slots) require(0, compute_job[wgroup_last(g - slots)]);
+    const int first = t.weights_resident ? 0 : (g % wgroups_per_band) * wg;
+    const int count = t.weights_resident ? t.n_tiles : std::min(wg, t.n_tiles - first);
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kWeight;
-    tr.dram_addr = place.weight_addr + ntile_of(tile) * lowered.tile_words * 16;
-    tr.dram_stride = 0;
-    tr.sram_addr = (tile % t.weight_slots) * w_half;
-    tr.sram_stride = 0;
-    tr.row_words = lowered.tile_words;
+    tr.dram_addr = place.weight_addr + static_cast<uint32_t>(first) * lowered.tile_words * 16;
+    tr.sram_addr = (g % slots) * w_half;
+    tr.row_words = static_cast<uint32_t>(count) * lowered.tile_words;
     tr.rows = 1;
-    weight_job[tile] = dma(isa::Opcode::kLoad, tr);
+    weight_job[g] = dma(isa::Opcode::kLoad, tr);
     ++stats.loads;
   };
-  auto store = [&](int tile) {
-    require(0, compute_job[tile]);
-    const int band = band_of(tile);
+  auto store = [&](int o) {
+    const int last = ogroup_last(o);
+    require(0, compute_job[last]);
+    const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     const int fe0 = layer.pool.enabled ? e0 / 2 : e0;
     const int rows = layer.pool.enabled ? (e1 - e0) / 2 : e1 - e0;
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
     tr.dram_addr = place.output_addr +
-                   (static_cast<uint32_t>(ntile_of(tile)) * final_h * final_w +
+                   (static_cast<uint32_t>(first) * final_h * final_w +
                     static_cast<uint32_t>(fe0) * final_w) * 16;
-    tr.dram_stride = 0;
-    tr.sram_addr = (tile % t.out_slots) * o_half;
-    tr.sram_stride = 0;
+    tr.dram_stride = static_cast<uint32_t>(final_h) * final_w * 16;
+    tr.sram_addr = (o % t.out_slots) * o_half;
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
-    tr.rows = 1;
-    store_job[tile] = dma(isa::Opcode::kStore, tr);
+    tr.sram_stride = t.out_tile_words;
+    tr.rows = static_cast<uint32_t>(last - (band * t.n_tiles + first) + 1);
+    store_job[o] = dma(isa::Opcode::kStore, tr);
     ++stats.stores;
   };
   auto compute = [&](int tile) {
     const int band = band_of(tile), j = ntile_of(tile);
-    uint32_t need_dma = std::max(act_job[band], weight_job[tile]);
-    if (tile >= t.out_slots) need_dma = std::max(need_dma, store_job[tile - t.out_slots]);
+    uint32_t need_dma = std::max(act_job[band], weight_job[wgroup_of(tile)]);
+    const int o = ogroup_of(tile);
+    if (o >= t.out_slots) need_dma = std::max(need_dma, store_job[o - t.out_slots]);
     require(need_dma, 0);
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     int lo, hi;
@@ -625,8 +679,10 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     c.out_rows = e1 - e0;
     c.out_width = out_w;
     c.abuf_base = (band % t.act_slots) * a_half;
-    c.wbuf_base = (tile % t.weight_slots) * w_half;
-    c.obuf_base = (tile % t.out_slots) * o_half;
+    const int w_slots = t.weights_resident ? 1 : t.weight_slots;
+    c.wbuf_base = (wgroup_of(tile) % w_slots) * w_half +
+                  static_cast<uint32_t>(t.weights_resident ? j : j % wg) * lowered.tile_words;
+    c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words;
     c.n_valid = std::min(16, s.out_channels - 16 * j);
     out->push_back(isa::EncodeCompute(c));
     // Dispatch waits for the engine, so every earlier compute has finished by now.
@@ -637,17 +693,37 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
 
   load_act(0);
   load_weights(0);
+  int pending_store = -1;  // an output group whose STORE waits for the next COMPUTE
   for (int tile = 0; tile < tiles; ++tile) {
-    // With one output slot the previous tile must leave before this one overwrites it.
-    if (tile >= 1 && t.out_slots == 1) store(tile - 1);
+    // With one output slot a finished group must leave before the next tile overwrites it.
+    if (pending_store >= 0 && t.out_slots == 1) {
+      store(pending_store);
+      pending_store = -1;
+    }
     compute(tile);
-    if (tile >= 1 && t.out_slots == 2) store(tile - 1);
-    if (tile + 1 < tiles) {
-      if (band_of(tile + 1) != band_of(tile)) load_act(band_of(tile + 1));
-      load_weights(tile + 1);
+    if (pending_store >= 0) {
+      store(pending_store);
+      pending_store = -1;
+    }
+    if (tile == ogroup_last(ogroup_of(tile))) pending_store = ogroup_of(tile);
+    // Prefetch as early as a slot is free: with two slots, the other slot's previous contents
+    // are done once this group's (band's) first COMPUTE is dispatched; with one, only after its
+    // last.
+    const bool first_of_wgroup = tile == 0 || wgroup_of(tile - 1) != wgroup_of(tile);
+    const bool last_of_wgroup = tile + 1 == tiles || wgroup_of(tile + 1) != wgroup_of(tile);
+    const int next_wgroup = wgroup_of(tile) + 1;
+    if (!t.weights_resident && next_wgroup <= wgroup_of(tiles - 1) &&
+        (t.weight_slots == 2 ? first_of_wgroup : last_of_wgroup)) {
+      load_weights(next_wgroup);
+    }
+    const bool first_of_band = ntile_of(tile) == 0;
+    const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
+    const int next_band = band_of(tile) + 1;
+    if (next_band < t.bands && (t.act_slots == 2 ? first_of_band : last_of_band)) {
+      load_act(next_band);
     }
   }
-  store(tiles - 1);
+  if (pending_store >= 0) store(pending_store);
   *dma_jobs = next_dma;
   *compute_jobs = next_compute;
   return stats;

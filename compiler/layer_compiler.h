@@ -58,6 +58,11 @@ struct Tiling {
   uint64_t compute_cycles = 0;    // sum over folds of max(K, rows): the array's busy time
   uint64_t estimated_cycles = 0;  // the cost model's figure for the chosen tiling
   std::string decision;           // why this tiling, in a sentence or two
+  // Weight tiles loaded by one LOAD (all of them: loaded once and kept for every band), and
+  // output tiles written by one STORE: fewer DMA jobs, each of which costs the DRAM latency.
+  int weight_group = 1;
+  bool weights_resident = false;
+  int out_group = 1;
   // Partial sums, when the reduction (or one row's input) is too long for the buffers: the
   // reduction runs in `chunks` COMPUTEs of `chunk_blocks` input channel blocks, fold by fold
   // (fold_rows x fold_cols output pixels), the sums staying in the array between them

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "contract/errors.h"
+#include "host/device/functional_device.h"
+#include "host/runtime/runtime.h"
 #include "tests/layer_cases.h"
 
 namespace sasim::compiler {
@@ -97,27 +99,108 @@ TEST(TilingTest, RefusesAPoolThatWouldNeedPartialSums) {
   }
 }
 
-TEST(EmitTest, DoubleBufferedScheduleOverlapsLoadsWithCompute) {
+// The layer compiled with `tiling` instead of the one ChooseTiling picks: same DRAM plan and
+// weight image (tile-major whatever the schedule), the command stream emitted again.
+Program WithTiling(const testcases::LayerCase& c, const HwConfig& hw, const Tiling& tiling) {
+  CompiledNet net = CompileLayer(c.layer, c.params, hw);
+  std::vector<isa::CommandWords> commands;
+  uint32_t dma = 0, compute = 0;
+  EmitCommands(net.plans[0].view, tiling, hw, net.plans[0].place, &commands, &dma, &compute);
+  commands.push_back(isa::EncodeSync({dma, compute}));
+  commands.push_back(isa::EncodeEnd());
+  net.program.commands = commands;
+  net.program.layers[0].end_command = commands.size();
+  return net.program;
+}
+
+struct ScheduleShape {
+  int weight_loads = 0, act_loads = 0, stores = 0, computes = 0;
+  std::vector<uint32_t> weight_words, store_rows;
+};
+
+ScheduleShape ShapeOf(const Program& p) {
+  ScheduleShape s;
+  for (const auto& w : p.commands) {
+    switch (isa::DecodeOpcode(w)) {
+      case isa::Opcode::kLoad: {
+        const isa::Transfer tr = isa::DecodeTransfer(w);
+        if (tr.buffer == isa::Buffer::kWeight) {
+          ++s.weight_loads;
+          s.weight_words.push_back(tr.row_words);
+        } else {
+          ++s.act_loads;
+        }
+        break;
+      }
+      case isa::Opcode::kStore:
+        ++s.stores;
+        s.store_rows.push_back(isa::DecodeTransfer(w).rows);
+        break;
+      case isa::Opcode::kCompute:
+        ++s.computes;
+        break;
+      default:
+        break;
+    }
+  }
+  return s;
+}
+
+TEST(EmitTest, KeptWeightsAndGroupedStoresComputeTheSameLayer) {
   const auto c = testcases::MakeCase("conv", {32, 8, 8, 48, 3, 3, 1, 1}, true, false,
                                      Rounding::kFloor, 1);
-  const auto p = CompileLayer(c.layer, c.params, testcases::DefaultHw()).program;
-  // Expected: LOAD act, LOAD W0, [SYNC] COMPUTE 0, LOAD W1, [SYNC] COMPUTE 1, STORE 0, ...
-  std::vector<isa::Opcode> ops;
-  for (const auto& w : p.commands) ops.push_back(isa::DecodeOpcode(w));
-  ASSERT_GE(ops.size(), 6u);
-  EXPECT_EQ(ops[0], isa::Opcode::kLoad);
-  EXPECT_EQ(ops[1], isa::Opcode::kLoad);
-  EXPECT_EQ(ops[2], isa::Opcode::kSync);
-  EXPECT_EQ(ops[3], isa::Opcode::kCompute);
-  EXPECT_EQ(ops[4], isa::Opcode::kLoad);  // next weights load while tile 0 computes
-  EXPECT_EQ(ops.back(), isa::Opcode::kEnd);
-  // The first SYNC waits for both loads and no compute.
-  const auto s = isa::DecodeSync(p.commands[2]);
-  EXPECT_EQ(s.dma_jobs, 2u);
-  EXPECT_EQ(s.compute_jobs, 0u);
-  // Three output tiles, three stores, three computes.
-  EXPECT_EQ(std::count(ops.begin(), ops.end(), isa::Opcode::kCompute), 3);
-  EXPECT_EQ(std::count(ops.begin(), ops.end(), isa::Opcode::kStore), 3);
+  const HwConfig hw = testcases::DefaultHw();
+  Tiling t = ChooseTiling(c.layer, hw);
+  // Three 16-channel tiles in four bands of two rows; every schedule variant.
+  t.band_rows = 2;
+  t.bands = 4;
+  t.act_slots = t.out_slots = t.weight_slots = 2;
+  t.out_tile_words = 2 * 8;
+  for (bool resident : {false, true}) {
+    for (int group : {1, 2, 3}) {
+      SCOPED_TRACE(::testing::Message() << "resident " << resident << " out group " << group);
+      t.weights_resident = resident;
+      t.weight_group = resident ? 3 : 1;
+      t.out_group = group;
+      const Program p = WithTiling(c, hw, t);
+      const ScheduleShape s = ShapeOf(p);
+      EXPECT_EQ(s.computes, 12);
+      EXPECT_EQ(s.act_loads, 4);
+      // Kept: one LOAD of all three tiles; else one per tile and band.
+      EXPECT_EQ(s.weight_loads, resident ? 1 : 12);
+      EXPECT_EQ(s.weight_words.front(), (resident ? 3u : 1u) * (4 + 32 * 9));
+      // A STORE carries `group` channel blocks of a band (the last group of a band fewer).
+      const int per_band = (3 + group - 1) / group;
+      EXPECT_EQ(s.stores, 4 * per_band);
+      EXPECT_EQ(s.store_rows.front(), static_cast<uint32_t>(group));
+      // And the functional device computes the golden layer from it.
+      FunctionalDevice device(hw);
+      testcases::ExpectMatchesGolden(c, RunLayer(device, p, c.input));
+    }
+  }
+}
+
+TEST(EmitTest, BigWeightTilesLoadWhileTheArrayComputes) {
+  // 32 tiles of 2308 words on 4x4 outputs (one fold each): weight-bound, so the next tile's
+  // weights load while the current one computes, and the 16-word outputs leave in few STOREs.
+  const auto c = testcases::MakeCase("wide", {256, 8, 8, 512, 3, 3, 2, 1}, true, false,
+                                     Rounding::kFloor, 1);
+  const HwConfig hw = testcases::DefaultHw();
+  const Tiling t = ChooseTiling(c.layer, hw);
+  EXPECT_FALSE(t.weights_resident);
+  EXPECT_EQ(t.weight_slots, 2);
+  EXPECT_GT(t.out_group, 1);
+  const Program p = CompileLayer(c.layer, c.params, hw).program;
+  bool load_after_compute = false, computed = false;
+  for (const auto& w : p.commands) {
+    if (isa::DecodeOpcode(w) == isa::Opcode::kCompute) computed = true;
+    if (isa::DecodeOpcode(w) == isa::Opcode::kLoad &&
+        isa::DecodeTransfer(w).buffer == isa::Buffer::kWeight) {
+      load_after_compute = load_after_compute || computed;
+    }
+  }
+  EXPECT_TRUE(load_after_compute);
+  EXPECT_EQ(ShapeOf(p).stores, (32 + t.out_group - 1) / t.out_group);
 }
 
 }  // namespace
