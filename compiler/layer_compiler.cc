@@ -185,11 +185,34 @@ int FoldInputRows(const ConvShape& s, int rows) {
 }  // namespace
 
 // The reduction split into chunks of input channel blocks, one fold per COMPUTE.
-Tiling ChooseChunkedTiling(const Layer& layer, const HwConfig& hw) {
+namespace {
+
+// The conv without its pool, and the pool pass over its output (a VECTOR max-pool).
+Layer Unpooled(const Layer& layer) {
+  Layer conv = layer;
+  conv.pool.enabled = false;
+  return conv;
+}
+Layer PoolPass(const Layer& layer) {
   const ConvShape& s = layer.shape;
-  Check(!layer.pool.enabled, layer,
-        "its reduction is too long for the buffers and must run as partial sums, which cannot "
-        "pool on the drain path: write the max-pool as its own layer");
+  Layer pool;
+  pool.name = layer.name + " (pool pass)";
+  pool.kind = LayerKind::kMaxPool;
+  pool.shape = ConvShape{s.out_channels, s.out_height(), s.out_width(), s.out_channels,
+                         layer.pool.kernel, layer.pool.kernel, layer.pool.stride, 0};
+  return pool;
+}
+
+}  // namespace
+
+TensorShape ScratchShape(const Layer& layer, const Tiling& tiling) {
+  if (!tiling.pool_pass) return {0, 0, 0};
+  return Unpooled(layer).out_shape();
+}
+
+Tiling ChooseChunkedTiling(const Layer& pooled, const HwConfig& hw) {
+  const Layer layer = Unpooled(pooled);
+  const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer);
   const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
   const int rows = hw.array_rows, out_h = s.out_height(), out_w = s.out_width();
@@ -247,6 +270,13 @@ Tiling ChooseChunkedTiling(const Layer& layer, const HwConfig& hw) {
   }
   t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, rows);
   t.estimated_cycles = static_cast<uint64_t>(total * static_cast<double>(t.folds));
+  std::string pool_note;
+  if (pooled.pool.enabled) {
+    t.pool_pass = true;
+    const Tiling vt = ChooseVectorTiling(PoolPass(pooled), hw);
+    t.estimated_cycles += vt.estimated_cycles;
+    pool_note = "; then a VECTOR pass pools the outputs (" + vt.decision + ")";
+  }
   t.decision = fmt::format(
       "partial sums: the reduction (K={}, {} weight words per tile) is too long for the "
       "{}-word weight buffer or the inputs for the {}-word activation buffer; {} chunk(s) of "
@@ -255,6 +285,7 @@ Tiling ChooseChunkedTiling(const Layer& layer, const HwConfig& hw) {
       lowered.steps, lowered.tile_words, wbuf, abuf, t.chunks, t.chunk_blocks, folds_per_tile,
       t.fold_rows, t.fold_cols, t.n_tiles, t.weight_slots == 2 ? "double" : "single",
       t.estimated_cycles);
+  t.decision += pool_note;
   return t;
 }
 
@@ -544,6 +575,25 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
                           uint32_t* dma_jobs, uint32_t* compute_jobs) {
   if (!layer.has_weights()) {
     return EmitVectorCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
+  }
+  if ((t.chunks > 1 || t.fold_rows > 0) && t.pool_pass) {
+    // Conv to the scratch tensor, then the pool from it: the DMA engine runs its jobs in order,
+    // so the pass's loads read what the conv's stores wrote.
+    DramPlacement conv_place = place;
+    conv_place.output_addr = place.scratch_addr;
+    CommandStats stats =
+        EmitChunkedCommands(Unpooled(layer), t, hw, conv_place, out, dma_jobs, compute_jobs);
+    const Layer pool = PoolPass(layer);
+    DramPlacement pool_place;
+    pool_place.input_addr = place.scratch_addr;
+    pool_place.output_addr = place.output_addr;
+    const CommandStats more = EmitVectorCommands(pool, ChooseVectorTiling(pool, hw), hw,
+                                                 pool_place, out, dma_jobs, compute_jobs);
+    stats.loads += more.loads;
+    stats.stores += more.stores;
+    stats.computes += more.computes;
+    stats.syncs += more.syncs;
+    return stats;
   }
   if (t.chunks > 1 || t.fold_rows > 0) {
     return EmitChunkedCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);

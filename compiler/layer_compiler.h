@@ -71,16 +71,22 @@ struct Tiling {
   int chunk_blocks = 0;
   int fold_rows = 0;
   int fold_cols = 0;
+  // A fused 2x2 max-pool with partial sums: the conv's outputs go to a scratch tensor in DRAM
+  // and a VECTOR pass pools them (the drain path cannot pool a fold of one chunked COMPUTE).
+  bool pool_pass = false;
 };
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
 // Needs the shape only, so a network is checked before any weight exists.
 Tiling ChooseTiling(const Layer& layer, const HwConfig& hw);
+// The scratch tensor a pool pass needs (the conv's output before the pool), or none.
+TensorShape ScratchShape(const Layer& layer, const Tiling& tiling);
 
 // Where the layer's tensors live in DRAM (C16 layout, see contract/layout.h).
 struct DramPlacement {
   uint32_t input_addr = 0;
   uint32_t input_b_addr = 0;  // an add's second input
+  uint32_t scratch_addr = 0;  // a pool pass's unpooled conv output (Tiling::pool_pass)
   uint32_t weight_addr = 0;
   uint32_t output_addr = 0;
 };

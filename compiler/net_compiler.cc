@@ -150,6 +150,13 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     p.input_addr = static_cast<uint32_t>(std::min<uint64_t>(input_addr, UINT32_MAX));
     for (int i = 0; i < n; ++i) {
       arena.Release(i);
+      const TensorShape scratch = ScratchShape(net.plans[i].view, net.plans[i].tiling);
+      if (scratch.elements() > 0) {
+        // Lives while layer i runs only.
+        const uint64_t at_scratch = arena.Place(C16Size(scratch), i);
+        net.plans[i].place.scratch_addr =
+            static_cast<uint32_t>(std::min<uint64_t>(at_scratch, UINT32_MAX));
+      }
       const uint64_t addr = arena.Place(C16Size(p.layers[i].output), last_reader[i]);
       if (addr + C16Size(p.layers[i].output) > (uint64_t{1} << 32)) break;  // reported below
       DramPlacement& place = net.plans[i].place;

@@ -62,6 +62,10 @@ TEST(GraphNetTest, EveryVectorOperationOnTheSmallConfig) {
   ExpectRtlAndFunctionalAgree("tests/data/nets/graph_ops.yaml", "configs/hw/small.yaml");
 }
 
+TEST(GraphNetTest, PartialSumsWithAPoolPassOnTheSmallConfig) {
+  ExpectRtlAndFunctionalAgree("tests/data/nets/psum_pool.yaml", "configs/hw/small.yaml");
+}
+
 TEST(GraphNetTest, GraphOpsOnThePlatform) {
   const InProcessRun r = RunNet("tests/data/nets/graph_ops.yaml", DeviceKind::kPlatform);
   EXPECT_EQ(r.report["bit_exact"], true);
