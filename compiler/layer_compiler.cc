@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "compiler/job_stream.h"
 #include "compiler/vector_compiler.h"
 #include "contract/errors.h"
 #include "contract/layout.h"
@@ -299,22 +300,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
   const uint32_t o_half = t.out_slots == 2 ? hw.obuf_words() / 2 : 0;
-  CommandStats stats;
-  uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
-  uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
-  auto require = [&](uint32_t dma, uint32_t compute) {
-    if (dma > known_dma || compute > known_compute) {
-      known_dma = std::max(dma, known_dma);
-      known_compute = std::max(compute, known_compute);
-      out->push_back(isa::EncodeSync({known_dma, known_compute}));
-      ++stats.syncs;
-    }
-  };
-  auto dma = [&](isa::Opcode op, const isa::Transfer& tr) {
-    out->push_back(isa::EncodeTransfer(op, tr));
-    known_dma = std::max(known_dma, next_dma);
-    return ++next_dma;
-  };
+  JobStream jobs(out, *dma_jobs, *compute_jobs);
   std::vector<uint32_t> chunk_compute;  // compute job of every chunk issued, in order
   std::vector<uint32_t> fold_store;     // store job of every fold issued, in order
   struct Fold {
@@ -323,7 +309,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   };
   std::vector<Fold> pending;  // a fold whose STORE waits until the next COMPUTE is issued
   auto store = [&](const Fold& f) {
-    require(0, f.compute);
+    jobs.Require(0, f.compute);
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
     tr.dram_addr = place.output_addr + (static_cast<uint32_t>(f.j) * out_h * out_w +
@@ -331,8 +317,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
     tr.sram_addr = (fold_store.size() % t.out_slots) * o_half;
     tr.row_words = static_cast<uint32_t>((f.e1 - f.e0) * (f.f1 - f.f0));
     tr.rows = 1;
-    fold_store.push_back(dma(isa::Opcode::kStore, tr));
-    ++stats.stores;
+    fold_store.push_back(jobs.Transfer(isa::Opcode::kStore, tr));
   };
   for (int j = 0; j < t.n_tiles; ++j) {
     for (int e0 = 0; e0 < out_h; e0 += t.fold_rows) {
@@ -346,9 +331,9 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
           const uint32_t steps = ChunkSteps(s, b0, nb), k0 = ChunkSteps(s, 0, b0);
           if (q >= static_cast<size_t>(t.weight_slots)) {
-            require(0, chunk_compute[q - t.weight_slots]);
+            jobs.Require(0, chunk_compute[q - t.weight_slots]);
           }
-          if (q >= static_cast<size_t>(t.act_slots)) require(0, chunk_compute[q - t.act_slots]);
+          if (q >= static_cast<size_t>(t.act_slots)) jobs.Require(0, chunk_compute[q - t.act_slots]);
           isa::Transfer w;
           w.buffer = isa::Buffer::kWeight;
           const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
@@ -357,8 +342,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4);
           w.row_words = c == 0 ? 4 + steps : steps;
           w.rows = 1;
-          const uint32_t wjob = dma(isa::Opcode::kLoad, w);
-          ++stats.loads;
+          const uint32_t wjob = jobs.Transfer(isa::Opcode::kLoad, w);
           isa::Transfer a;
           a.buffer = isa::Buffer::kAct;
           a.dram_addr = place.input_addr + (static_cast<uint32_t>(b0) * s.in_height * s.in_width +
@@ -368,8 +352,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           a.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
           a.sram_stride = a.row_words;
           a.rows = static_cast<uint32_t>(nb);
-          const uint32_t ajob = dma(isa::Opcode::kLoad, a);
-          ++stats.loads;
+          const uint32_t ajob = jobs.Transfer(isa::Opcode::kLoad, a);
           uint32_t need = std::max(wjob, ajob);
           const bool last = c + 1 == t.chunks;
           if (last && fold_index >= static_cast<size_t>(t.out_slots)) {
@@ -380,7 +363,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
             }
             need = std::max(need, fold_store[fold_index - t.out_slots]);
           }
-          require(need, 0);
+          jobs.Require(need, 0);
           isa::Compute cmd;
           cmd.relu = layer.requant.relu;
           cmd.rounding = layer.requant.rounding;
@@ -401,10 +384,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           cmd.n_valid = std::min(16, s.out_channels - 16 * j);
           cmd.acc_in = c > 0;
           cmd.acc_out = !last;
-          out->push_back(isa::EncodeCompute(cmd));
-          known_compute = std::max(known_compute, next_compute);
-          chunk_compute.push_back(++next_compute);
-          ++stats.computes;
+          chunk_compute.push_back(jobs.Compute(isa::EncodeCompute(cmd)));
           // The previous fold's output leaves while this fold computes.
           while (!pending.empty()) {
             store(pending.front());
@@ -420,9 +400,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
     store(pending.front());
     pending.erase(pending.begin());
   }
-  *dma_jobs = next_dma;
-  *compute_jobs = next_compute;
-  return stats;
+  return jobs.Finish(dma_jobs, compute_jobs);
 }
 
 Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
@@ -611,28 +589,11 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   const int wgroups_per_band = (t.n_tiles + wg - 1) / wg;
   const int ogroups_per_band = (t.n_tiles + og - 1) / og;
 
-  CommandStats stats;
-  // What the dispatcher guarantees: a job is dispatched only when its engine is idle, and each
-  // engine finishes its jobs in order.
-  uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
-  uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
+  JobStream jobs(out, *dma_jobs, *compute_jobs);
   std::vector<uint32_t> act_job(t.bands), compute_job(tiles);
   std::vector<uint32_t> weight_job(t.weights_resident ? 1 : t.bands * wgroups_per_band);
   std::vector<uint32_t> store_job(t.bands * ogroups_per_band);
 
-  auto require = [&](uint32_t dma, uint32_t compute) {
-    if (dma > known_dma || compute > known_compute) {
-      known_dma = std::max(dma, known_dma);
-      known_compute = std::max(compute, known_compute);
-      out->push_back(isa::EncodeSync({known_dma, known_compute}));
-      ++stats.syncs;
-    }
-  };
-  auto dma = [&](isa::Opcode op, const isa::Transfer& tr) {
-    out->push_back(isa::EncodeTransfer(op, tr));
-    known_dma = std::max(known_dma, next_dma);  // dispatched only once the engine is idle
-    return ++next_dma;
-  };
   auto band_of = [&](int tile) { return tile / t.n_tiles; };
   auto ntile_of = [&](int tile) { return tile % t.n_tiles; };
   // Weight group of a tile (one LOAD) and output group (one STORE), numbered over the layer.
@@ -655,7 +616,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   auto load_act = [&](int band) {
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     if (band >= t.act_slots) {  // the slot's previous band must be finished
-      require(0, compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
+      jobs.Require(0, compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
     }
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
@@ -667,12 +628,11 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
     tr.sram_stride = tr.row_words;
     tr.rows = ChannelBlocks(s.in_channels);
-    act_job[band] = dma(isa::Opcode::kLoad, tr);
-    ++stats.loads;
+    act_job[band] = jobs.Transfer(isa::Opcode::kLoad, tr);
   };
   auto load_weights = [&](int g) {
     const int slots = t.weights_resident ? 1 : t.weight_slots;
-    if (g >= slots) require(0, compute_job[wgroup_last(g - slots)]);
+    if (g >= slots) jobs.Require(0, compute_job[wgroup_last(g - slots)]);
     const int first = t.weights_resident ? 0 : (g % wgroups_per_band) * wg;
     const int count = t.weights_resident ? t.n_tiles : std::min(wg, t.n_tiles - first);
     isa::Transfer tr;
@@ -681,12 +641,11 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.sram_addr = (g % slots) * w_half;
     tr.row_words = static_cast<uint32_t>(count) * lowered.tile_words;
     tr.rows = 1;
-    weight_job[g] = dma(isa::Opcode::kLoad, tr);
-    ++stats.loads;
+    weight_job[g] = jobs.Transfer(isa::Opcode::kLoad, tr);
   };
   auto store = [&](int o) {
     const int last = ogroup_last(o);
-    require(0, compute_job[last]);
+    jobs.Require(0, compute_job[last]);
     const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     const int fe0 = layer.pool.enabled ? e0 / 2 : e0;
@@ -701,15 +660,14 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
     tr.sram_stride = t.out_tile_words;
     tr.rows = static_cast<uint32_t>(last - (band * t.n_tiles + first) + 1);
-    store_job[o] = dma(isa::Opcode::kStore, tr);
-    ++stats.stores;
+    store_job[o] = jobs.Transfer(isa::Opcode::kStore, tr);
   };
   auto compute = [&](int tile) {
     const int band = band_of(tile), j = ntile_of(tile);
     uint32_t need_dma = std::max(act_job[band], weight_job[wgroup_of(tile)]);
     const int o = ogroup_of(tile);
     if (o >= t.out_slots) need_dma = std::max(need_dma, store_job[o - t.out_slots]);
-    require(need_dma, 0);
+    jobs.Require(need_dma, 0);
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
@@ -734,11 +692,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
                   static_cast<uint32_t>(t.weights_resident ? j : j % wg) * lowered.tile_words;
     c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words;
     c.n_valid = std::min(16, s.out_channels - 16 * j);
-    out->push_back(isa::EncodeCompute(c));
-    // Dispatch waits for the engine, so every earlier compute has finished by now.
-    known_compute = std::max(known_compute, next_compute);
-    compute_job[tile] = ++next_compute;
-    ++stats.computes;
+    compute_job[tile] = jobs.Compute(isa::EncodeCompute(c));
   };
 
   load_act(0);
@@ -774,9 +728,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     }
   }
   if (pending_store >= 0) store(pending_store);
-  *dma_jobs = next_dma;
-  *compute_jobs = next_compute;
-  return stats;
+  return jobs.Finish(dma_jobs, compute_jobs);
 }
 
 }  // namespace sasim::compiler

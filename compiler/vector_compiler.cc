@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "compiler/job_stream.h"
 #include "contract/errors.h"
 #include "contract/layout.h"
 
@@ -115,23 +116,8 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
     throw CompileError(fmt::format("layer '{}': add scales out of range", layer.name));
   }
 
-  CommandStats stats;
-  uint32_t known_dma = *dma_jobs, known_compute = *compute_jobs;
-  uint32_t next_dma = *dma_jobs, next_compute = *compute_jobs;
+  JobStream jobs(out, *dma_jobs, *compute_jobs);
   std::vector<uint32_t> load_job(tiles), store_job(tiles), vec_job(tiles);
-  auto require = [&](uint32_t dma, uint32_t compute) {
-    if (dma > known_dma || compute > known_compute) {
-      known_dma = std::max(dma, known_dma);
-      known_compute = std::max(compute, known_compute);
-      out->push_back(isa::EncodeSync({known_dma, known_compute}));
-      ++stats.syncs;
-    }
-  };
-  auto dma = [&](isa::Opcode op, const isa::Transfer& tr) {
-    out->push_back(isa::EncodeTransfer(op, tr));
-    known_dma = std::max(known_dma, next_dma);
-    return ++next_dma;
-  };
   // Tile i: band i / n_tiles, channel-block group i % n_tiles.
   struct Tile {
     int b0, nb, e0, e1, lo, hi;
@@ -147,7 +133,7 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
   };
   auto load = [&](int i) {
     const Tile x = tile_of(i);
-    if (i >= t.act_slots) require(0, vec_job[i - t.act_slots]);
+    if (i >= t.act_slots) jobs.Require(0, vec_job[i - t.act_slots]);
     const uint32_t row_words = static_cast<uint32_t>(x.hi - x.lo + 1) * s.in_width;
     const uint32_t plane = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
     for (int k = 0; k < operands; ++k) {
@@ -160,13 +146,12 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
       tr.sram_stride = row_words;
       tr.row_words = row_words;
       tr.rows = static_cast<uint32_t>(x.nb);
-      load_job[i] = dma(isa::Opcode::kLoad, tr);
-      ++stats.loads;
+      load_job[i] = jobs.Transfer(isa::Opcode::kLoad, tr);
     }
   };
   auto store = [&](int i) {
     const Tile x = tile_of(i);
-    require(0, vec_job[i]);
+    jobs.Require(0, vec_job[i]);
     const uint32_t row_words = static_cast<uint32_t>(x.e1 - x.e0) * out_w;
     const uint32_t plane = static_cast<uint32_t>(out_h) * out_w * 16;
     isa::Transfer tr;
@@ -177,14 +162,13 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
     tr.sram_stride = row_words;
     tr.row_words = row_words;
     tr.rows = static_cast<uint32_t>(x.nb);
-    store_job[i] = dma(isa::Opcode::kStore, tr);
-    ++stats.stores;
+    store_job[i] = jobs.Transfer(isa::Opcode::kStore, tr);
   };
   auto vector = [&](int i) {
     const Tile x = tile_of(i);
     uint32_t need = load_job[i];
     if (i >= t.out_slots) need = std::max(need, store_job[i - t.out_slots]);
-    require(need, 0);
+    jobs.Require(need, 0);
     isa::Vector v;
     v.op = OpOf(layer);
     v.relu = layer.requant.relu;
@@ -210,10 +194,7 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
       v.b_base = 0;
     }
     if (layer.kind == LayerKind::kAvgPool) v.recip = AvgReciprocal(v.kernel_h * v.kernel_w);
-    out->push_back(isa::EncodeVector(v));
-    known_compute = std::max(known_compute, next_compute);
-    vec_job[i] = ++next_compute;
-    ++stats.computes;
+    vec_job[i] = jobs.Compute(isa::EncodeVector(v));
   };
 
   load(0);
@@ -224,9 +205,7 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
     if (i + 1 < tiles) load(i + 1);
   }
   store(tiles - 1);
-  *dma_jobs = next_dma;
-  *compute_jobs = next_compute;
-  return stats;
+  return jobs.Finish(dma_jobs, compute_jobs);
 }
 
 }  // namespace sasim::compiler

@@ -10,39 +10,21 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/run_network.h"
+#include "tests/in_process_run.h"
 
 namespace sasim {
 namespace {
 
 const std::string kSource = SASIM_SOURCE_DIR;
 
-struct InProcessRun {
-  NetworkRun run;
-  nlohmann::json report;
-};
+using testcases::ExpectSameUntimedCounters;
+using testcases::InProcessRun;
 
 InProcessRun RunNet(const std::string& net, DeviceKind kind, const std::string& hw = "") {
   RunRequest request;
   request.net_path = kSource + "/" + net;
   if (!hw.empty()) request.hw_path = kSource + "/" + hw;
-  const PreparedRun prepared = PrepareRun(request);
-  auto device = MakeDevice(kind, prepared.hw);
-  InProcessRun r;
-  r.run = RunNetwork(prepared, *device);
-  r.report = nlohmann::json::parse(ReportJson(r.run.result));
-  return r;
-}
-
-void ExpectSameUntimedCounters(const InProcessRun& a, const InProcessRun& b) {
-  ASSERT_EQ(a.run.result.layers.size(), b.run.result.layers.size());
-  for (size_t i = 0; i < a.run.result.layers.size(); ++i) {
-    for (int k = 0; k < isa::kNumCounters; ++k) {
-      const auto c = static_cast<isa::Counter>(k);
-      if (DependsOnTiming(c)) continue;
-      EXPECT_EQ(Get(a.run.result.layers[i].counters, c), Get(b.run.result.layers[i].counters, c))
-          << a.run.result.layers[i].layer.name << " " << isa::CounterName(c);
-    }
-  }
+  return testcases::RunInProcess(request, kind);
 }
 
 void ExpectRtlAndFunctionalAgree(const std::string& net, const std::string& hw = "") {
@@ -51,7 +33,7 @@ void ExpectRtlAndFunctionalAgree(const std::string& net, const std::string& hw =
   const InProcessRun fun = RunNet(net, DeviceKind::kFunctional, hw);
   EXPECT_EQ(fun.report["bit_exact"], true) << net;
   EXPECT_EQ(rtl.run.outputs, fun.run.outputs) << net;
-  ExpectSameUntimedCounters(rtl, fun);
+  ExpectSameUntimedCounters(rtl.run, fun.run);
 }
 
 TEST(GraphNetTest, EveryVectorOperationOnTheRtlAndTheFunctionalDevice) {
@@ -104,7 +86,7 @@ TEST(GraphNetTest, ResNet18OnTheRtl) {
   EXPECT_EQ(convs, 16);
   const InProcessRun fun = RunNet("configs/nets/resnet18_cifar.yaml", DeviceKind::kFunctional);
   EXPECT_EQ(fun.run.outputs, r.run.outputs);
-  ExpectSameUntimedCounters(r, fun);
+  ExpectSameUntimedCounters(r.run, fun.run);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "contract/errors.h"
 #include "host/io/npy.h"
 #include "sim/run_network.h"
+#include "tests/in_process_run.h"
 
 namespace sasim {
 namespace {
@@ -24,19 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kSource = SASIM_SOURCE_DIR;
 
-struct InProcessRun {
-  NetworkRun run;
-  nlohmann::json report;
-};
-
-InProcessRun RunInProcess(const RunRequest& request, DeviceKind kind) {
-  const PreparedRun prepared = PrepareRun(request);
-  auto device = MakeDevice(kind, prepared.hw);
-  InProcessRun r;
-  r.run = RunNetwork(prepared, *device);
-  r.report = nlohmann::json::parse(ReportJson(r.run.result));
-  return r;
-}
+using testcases::InProcessRun;
+using testcases::RunInProcess;
 
 RunRequest NetRequest(const std::string& net) {
   RunRequest r;
@@ -77,15 +67,9 @@ TEST(RunNetworkTest, Vgg8EndToEnd) {
   const auto functional = RunInProcess(NetRequest("configs/vgg8.yaml"), DeviceKind::kFunctional);
   EXPECT_EQ(functional.run.outputs, run.outputs);
   EXPECT_EQ(functional.report["bit_exact"], true);
+  testcases::ExpectSameUntimedCounters(run, functional.run);
   for (size_t i = 0; i < names.size(); ++i) {
-    const auto& rtl = run.result.layers[i].counters;
-    const auto& fun = functional.run.result.layers[i].counters;
-    for (int k = 0; k < isa::kNumCounters; ++k) {
-      const auto c = static_cast<isa::Counter>(k);
-      if (DependsOnTiming(c)) continue;
-      EXPECT_EQ(Get(rtl, c), Get(fun, c)) << names[i] << " " << isa::CounterName(c);
-    }
-    EXPECT_EQ(Get(fun, isa::Counter::kCycles), 0u);
+    EXPECT_EQ(Get(functional.run.result.layers[i].counters, isa::Counter::kCycles), 0u);
   }
 }
 

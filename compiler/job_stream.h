@@ -1,0 +1,64 @@
+// The command stream of one layer as the emitters write it, with the job bookkeeping they share:
+// LOAD/STORE/SNAPSHOT are DMA jobs and COMPUTE/VECTOR compute jobs, each engine finishing its
+// jobs in order; a job is dispatched only when its engine is idle. So issuing a job implies that
+// every earlier job of the same engine is done, and a SYNC is written only for a dependency not
+// already implied. Internal to the compiler.
+#ifndef SASIM_COMPILER_JOB_STREAM_H_
+#define SASIM_COMPILER_JOB_STREAM_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "compiler/layer_compiler.h"
+#include "contract/isa.h"
+
+namespace sasim::compiler {
+
+class JobStream {
+ public:
+  // `dma_jobs` / `compute_jobs`: the jobs issued before this layer in the same stream (SYNC
+  // targets are absolute); Finish() advances them past this layer.
+  JobStream(std::vector<isa::CommandWords>* out, uint32_t dma_jobs, uint32_t compute_jobs)
+      : out_(out), known_dma_(dma_jobs), known_compute_(compute_jobs), next_dma_(dma_jobs),
+        next_compute_(compute_jobs) {}
+
+  // Waits (SYNC) until `dma` DMA jobs and `compute` compute jobs are done, unless known done.
+  void Require(uint32_t dma, uint32_t compute) {
+    if (dma > known_dma_ || compute > known_compute_) {
+      known_dma_ = std::max(dma, known_dma_);
+      known_compute_ = std::max(compute, known_compute_);
+      out_->push_back(isa::EncodeSync({known_dma_, known_compute_}));
+      ++stats_.syncs;
+    }
+  }
+  // Issues a LOAD or STORE; returns its job number (Require(job, 0) waits for it).
+  uint32_t Transfer(isa::Opcode op, const isa::Transfer& t) {
+    out_->push_back(isa::EncodeTransfer(op, t));
+    ++(op == isa::Opcode::kLoad ? stats_.loads : stats_.stores);
+    known_dma_ = std::max(known_dma_, next_dma_);
+    return ++next_dma_;
+  }
+  // Issues a COMPUTE or VECTOR; returns its job number.
+  uint32_t Compute(const isa::CommandWords& command) {
+    out_->push_back(command);
+    ++stats_.computes;
+    known_compute_ = std::max(known_compute_, next_compute_);
+    return ++next_compute_;
+  }
+  CommandStats Finish(uint32_t* dma_jobs, uint32_t* compute_jobs) const {
+    *dma_jobs = next_dma_;
+    *compute_jobs = next_compute_;
+    return stats_;
+  }
+
+ private:
+  std::vector<isa::CommandWords>* out_;
+  uint32_t known_dma_, known_compute_;  // jobs known to be done
+  uint32_t next_dma_, next_compute_;    // jobs issued
+  CommandStats stats_;
+};
+
+}  // namespace sasim::compiler
+
+#endif  // SASIM_COMPILER_JOB_STREAM_H_
