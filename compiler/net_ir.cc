@@ -383,15 +383,12 @@ std::vector<Layer> Fuse(const NetSpec& net) {
                        l.type));
     }
   }
-  for (int i = 0; i < n; ++i) {
-    if (!values[i].flat) continue;
-    for (int r = 0; r < n; ++r) {
-      for (int from : inputs[r]) {
-        if (from == i && net.layers[r].type != "linear") {
-          Fail(net, net.layers[r].line, "type",
-               fmt::format("'{}' reads the flattened '{}': only a linear layer may",
-                           net.layers[r].name, net.layers[i].name));
-        }
+  for (int r = 0; r < n; ++r) {
+    for (int from : inputs[r]) {
+      if (from >= 0 && values[from].flat && net.layers[r].type != "linear") {
+        Fail(net, net.layers[r].line, "type",
+             fmt::format("'{}' reads the flattened '{}': only a linear layer may",
+                         net.layers[r].name, net.layers[from].name));
       }
     }
   }

@@ -25,6 +25,7 @@ inline constexpr int kMaxChannels = 65535;  // COMPUTE channels: 16 bits
 inline constexpr int kMaxSpatial = 65535;   // COMPUTE in_width / out_width: 16 bits
 inline constexpr int64_t kMaxTensorElements = int64_t{1} << 28;           // one activation tensor
 inline constexpr int64_t kMaxNetMacs = int64_t{20} * 1000 * 1000 * 1000;  // a run's budget
+inline constexpr int kMaxNetEntries = 4096;  // entries (layers as written) of one net file
 }  // namespace limits
 
 // A C x H x W activation tensor.

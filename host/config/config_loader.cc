@@ -165,6 +165,10 @@ compiler::NetSpec ReadNet(const std::string& path, const YAML::Node& root) {
   if (!layers.IsSequence() || layers.size() == 0) {
     top.Bad("layers", "expected a list of layers");
   }
+  if (layers.size() > static_cast<size_t>(limits::kMaxNetEntries)) {
+    top.Bad("layers", fmt::format("{} layers, more than the {} a net may have", layers.size(),
+                                  limits::kMaxNetEntries));
+  }
   std::set<std::string> names;
   for (const YAML::Node& node : layers) {
     int name_line = 0;
