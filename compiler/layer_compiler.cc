@@ -46,8 +46,12 @@ void CheckLayer(const Layer& layer) {
   }
   Check(s.in_channels >= 1 && s.out_channels >= 1 && s.in_height >= 1 && s.in_width >= 1,
         layer, "empty shape");
-  Check(s.in_channels <= limits::kMaxChannels && s.out_channels <= limits::kMaxChannels, layer,
-        fmt::format("{} -> {} channels, at most {}", s.in_channels, s.out_channels,
+  // A linear's GEMM view may reduce over more inputs than one COMPUTE takes: it then runs in
+  // chunks (partial sums).
+  const int64_t max_in = layer.kind == LayerKind::kLinear ? limits::kMaxTensorElements
+                                                          : limits::kMaxChannels;
+  Check(s.in_channels <= max_in && s.out_channels <= limits::kMaxChannels, layer,
+        fmt::format("{} -> {} channels, at most {} -> {}", s.in_channels, s.out_channels, max_in,
                     limits::kMaxChannels));
   Check(s.in_width <= limits::kMaxSpatial && s.in_height <= limits::kMaxSpatial, layer,
         fmt::format("input {}x{} larger than {}", s.in_height, s.in_width, limits::kMaxSpatial));
@@ -85,9 +89,9 @@ Layer ArrayView(const Layer& layer, const TensorShape& stored) {
   Check(stored.elements() == layer.in_shape().elements(), layer,
         fmt::format("its input holds {} elements, the layer reads {}", stored.elements(),
                     layer.in_shape().elements()));
-  Check(channels <= limits::kMaxChannels, layer,
+  Check(channels <= limits::kMaxTensorElements, layer,
         fmt::format("a GEMM over {} stored inputs, more than {}", channels,
-                    limits::kMaxChannels));
+                    limits::kMaxTensorElements));
   view.shape = ConvShape{static_cast<int>(channels), 1, 1, layer.shape.out_channels, 1, 1, 1, 0};
   return view;
 }
@@ -413,7 +417,9 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   t.n_tiles = lowered.n_tiles;
   t.weight_tile_words = lowered.tile_words;
   const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
-  if (lowered.tile_words > wbuf) return ChooseChunkedTiling(layer, hw);
+  if (lowered.tile_words > wbuf || s.in_channels > limits::kMaxChannels) {
+    return ChooseChunkedTiling(layer, hw);
+  }
   t.weight_slots = (2 * lowered.tile_words <= wbuf) ? 2 : 1;
 
   const int out_h = s.out_height(), out_w = s.out_width();

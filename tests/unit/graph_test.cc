@@ -122,6 +122,23 @@ TEST(GraphFuseTest, MlpLinearRunsOnAFlattenedInputOfAnySize) {
   EXPECT_EQ(net.plans[0].view.shape.in_channels, 784);
 }
 
+TEST(GraphFuseTest, ALinearOverMoreInputsThanOneComputeTakesRunsInChunks) {
+  // 64 x 32 x 32 = 65,536 inputs after a conv: more than COMPUTE's 16-bit channel count.
+  LayerSpec fc = Entry("fc", "linear");
+  fc.out_features = 10;
+  fc.shift = 8;
+  const auto layers = Fuse(Net({Conv("c", 64, 3, 1, 1), Entry("flat", "flatten"), fc}, 3, 32,
+                               32));
+  const CompiledNet net = PlanNet(layers, testcases::DefaultHw());
+  EXPECT_EQ(net.plans[1].view.shape.in_channels, 65536);
+  EXPECT_GT(net.plans[1].tiling.chunks, 1);
+  for (const auto& w : net.program.commands) {
+    if (isa::DecodeOpcode(w) == isa::Opcode::kCompute) {
+      EXPECT_LE(isa::DecodeCompute(w).channels, 65535u);
+    }
+  }
+}
+
 TEST(GraphGoldenTest, PoolsAndAddFollowTheContract) {
   std::mt19937 rng(3);
   std::uniform_int_distribution<int> code(0, 255);
