@@ -1,8 +1,9 @@
 // The command stream of one layer as the emitters write it, with the job bookkeeping they share:
 // LOAD/STORE/SNAPSHOT are DMA jobs and COMPUTE/VECTOR compute jobs, each engine finishing its
-// jobs in order; a job is dispatched only when its engine is idle. So issuing a job implies that
-// every earlier job of the same engine is done, and a SYNC is written only for a dependency not
-// already implied. Internal to the compiler.
+// jobs in order. A DMA job and a VECTOR are dispatched only when their engine is idle, so issuing
+// one implies that every earlier job of that engine is done; a COMPUTE may start while the one
+// before it still drains (docs/isa.md), so it implies nothing. A SYNC is written only for a
+// dependency not already implied. Internal to the compiler.
 #ifndef SASIM_COMPILER_JOB_STREAM_H_
 #define SASIM_COMPILER_JOB_STREAM_H_
 
@@ -20,17 +21,24 @@ class JobStream {
   // `dma_jobs` / `compute_jobs`: the jobs issued before this layer in the same stream (SYNC
   // targets are absolute); Finish() advances them past this layer.
   JobStream(std::vector<isa::CommandWords>* out, uint32_t dma_jobs, uint32_t compute_jobs)
-      : out_(out), known_dma_(dma_jobs), known_compute_(compute_jobs), next_dma_(dma_jobs),
-        next_compute_(compute_jobs) {}
+      : out_(out), known_dma_(dma_jobs), known_compute_(compute_jobs),
+        issued_compute_(compute_jobs), next_dma_(dma_jobs), next_compute_(compute_jobs) {}
 
   // Waits (SYNC) until `dma` DMA jobs and `compute` compute jobs are done, unless known done.
   void Require(uint32_t dma, uint32_t compute) {
     if (dma > known_dma_ || compute > known_compute_) {
       known_dma_ = std::max(dma, known_dma_);
       known_compute_ = std::max(compute, known_compute_);
+      issued_compute_ = std::max(issued_compute_, known_compute_);
       out_->push_back(isa::EncodeSync({known_dma_, known_compute_}));
       ++stats_.syncs;
     }
+  }
+  // Waits until compute job `compute` has read its inputs (its buffers may be overwritten): a
+  // COMPUTE is taken only once the one before it has issued every step, so this is implied by
+  // any later COMPUTE's dispatch; else a SYNC on its completion.
+  void RequireIssued(uint32_t compute) {
+    if (compute > issued_compute_) Require(0, compute);
   }
   // Issues a LOAD or STORE; returns its job number (Require(job, 0) waits for it).
   uint32_t Transfer(isa::Opcode op, const isa::Transfer& t) {
@@ -43,7 +51,11 @@ class JobStream {
   uint32_t Compute(const isa::CommandWords& command) {
     out_->push_back(command);
     ++stats_.computes;
-    known_compute_ = std::max(known_compute_, next_compute_);
+    if (isa::DecodeOpcode(command) == isa::Opcode::kVector) {
+      known_compute_ = std::max(known_compute_, next_compute_);
+    }
+    issued_compute_ = std::max(issued_compute_, next_compute_);
+    issued_compute_ = std::max(issued_compute_, known_compute_);
     return ++next_compute_;
   }
   CommandStats Finish(uint32_t* dma_jobs, uint32_t* compute_jobs) const {
@@ -55,6 +67,7 @@ class JobStream {
  private:
   std::vector<isa::CommandWords>* out_;
   uint32_t known_dma_, known_compute_;  // jobs known to be done
+  uint32_t issued_compute_;             // compute jobs known to have read all their inputs
   uint32_t next_dma_, next_compute_;    // jobs issued
   CommandStats stats_;
 };

@@ -335,9 +335,11 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
           const uint32_t steps = ChunkSteps(s, b0, nb), k0 = ChunkSteps(s, 0, b0);
           if (q >= static_cast<size_t>(t.weight_slots)) {
-            jobs.Require(0, chunk_compute[q - t.weight_slots]);
+            jobs.RequireIssued(chunk_compute[q - t.weight_slots]);
           }
-          if (q >= static_cast<size_t>(t.act_slots)) jobs.Require(0, chunk_compute[q - t.act_slots]);
+          if (q >= static_cast<size_t>(t.act_slots)) {
+            jobs.RequireIssued(chunk_compute[q - t.act_slots]);
+          }
           isa::Transfer w;
           w.buffer = isa::Buffer::kWeight;
           const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
@@ -621,8 +623,8 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
 
   auto load_act = [&](int band) {
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
-    if (band >= t.act_slots) {  // the slot's previous band must be finished
-      jobs.Require(0, compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
+    if (band >= t.act_slots) {  // the slot's previous band must have been read
+      jobs.RequireIssued(compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
     }
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
@@ -638,7 +640,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   };
   auto load_weights = [&](int g) {
     const int slots = t.weights_resident ? 1 : t.weight_slots;
-    if (g >= slots) jobs.Require(0, compute_job[wgroup_last(g - slots)]);
+    if (g >= slots) jobs.RequireIssued(compute_job[wgroup_last(g - slots)]);
     const int first = t.weights_resident ? 0 : (g % wgroups_per_band) * wg;
     const int count = t.weights_resident ? t.n_tiles : std::min(wg, t.n_tiles - first);
     isa::Transfer tr;
@@ -711,11 +713,8 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
       pending_store = -1;
     }
     compute(tile);
-    if (pending_store >= 0) {
-      store(pending_store);
-      pending_store = -1;
-    }
-    if (tile == ogroup_last(ogroup_of(tile))) pending_store = ogroup_of(tile);
+    const int finished_store = pending_store;  // leaves after this tile's prefetches
+    pending_store = -1;
     // Prefetch as early as a slot is free: with two slots, the other slot's previous contents
     // are done once this group's (band's) first COMPUTE is dispatched; with one, only after its
     // last.
@@ -732,6 +731,10 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     if (next_band < t.bands && (t.act_slots == 2 ? first_of_band : last_of_band)) {
       load_act(next_band);
     }
+    // The previous output group's STORE waits for that group's last COMPUTE to drain: behind
+    // the prefetches, so that they do not wait with it.
+    if (finished_store >= 0) store(finished_store);
+    if (tile == ogroup_last(ogroup_of(tile))) pending_store = ogroup_of(tile);
   }
   if (pending_store >= 0) store(pending_store);
   return jobs.Finish(dma_jobs, compute_jobs);

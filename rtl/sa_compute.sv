@@ -31,6 +31,7 @@ module sa_compute #(
   input  logic                 start_i,
   input  sa_pkg::compute_cmd_t cmd_i,
   output logic                 busy_o,
+  output logic                 ready_o,  // start_i would be taken this cycle (for cmd_i)
   output logic                 done_o,
   // Buffer ports and event counts stay out of waveforms (wide, and the same nets as elsewhere);
   // the output buffer writes are traced.
@@ -81,6 +82,9 @@ module sa_compute #(
   comp_state_e          state_d;
   sa_pkg::compute_cmd_t cmd_d;
   logic [RowIdxW:0]     since_last_q, since_last_d;  // cycles since the last fold's last step
+  // A command that drains completes when its last fold's row 0 has popped and been written
+  // (through sa_pool): two cycles after the pop.
+  logic [1:0]           done_pipe_q, done_pipe_d;
 
   logic [127:0]       word_q [Rows];  // each row's word of the current tap
   logic [127:0]       word_d [Rows];
@@ -100,7 +104,21 @@ module sa_compute #(
   logic [15:0]          next_obuf_addr;
   logic                 issuing;  // a valid step goes to the array this cycle
 
-  assign im_start      = (state_q == CompIdle) && start_i;
+  // A command is taken when idle, or while the previous one only drains, when its results leave
+  // the array with the same requantizer settings (relu, shift, rounding: the array's
+  // requantizers are shared by every fold in flight) and neither pools (the pool groups beats
+  // from a command's start) nor keeps or continues sums. Folds then issue back to back across
+  // commands, as within one; each command still completes (done_o) in order, when its last
+  // fold's last result is written.
+  logic accept;
+  always_comb begin
+    accept = (state_q == CompIdle) ||
+             ((state_q == CompDrain) && !cmd_q.pool && !cmd_q.acc_out && !cmd_i.pool &&
+              !cmd_i.acc_in && !cmd_i.acc_out && (cmd_i.relu == cmd_q.relu) &&
+              (cmd_i.shift == cmd_q.shift) && (cmd_i.round == cmd_q.round) && !fifo_full);
+  end
+  assign ready_o  = accept;
+  assign im_start = accept && start_i;
   assign im_first_fold = (state_q == CompStart);
 
   /* verilator tracing_on */
@@ -182,7 +200,8 @@ module sa_compute #(
     state_d      = state_q;
     cmd_d        = cmd_q;
     since_last_d = (since_last_q == '1) ? since_last_q : since_last_q + 1'b1;
-    done_o       = 1'b0;
+    done_o       = done_pipe_q[1];
+    done_pipe_d  = {done_pipe_q[0], last_pop};
 
     unique case (state_q)
       CompIdle: begin
@@ -205,11 +224,16 @@ module sa_compute #(
         end
       end
       CompDrain: begin
-        // Finished when every fold has left the array and the last result is written; a fold
-        // that keeps its sums (acc_out), when its last step has reached every PE.
-        if (fifo_empty && !obuf_we_o && !pool_in_valid && !(cmd_q.acc_out && arr_busy)) begin
+        // The next command may start while this one drains (accept). Otherwise idle when
+        // every fold has left the array and the last result is written; a fold that keeps its
+        // sums (acc_out), when its last step has reached every PE (then done: nothing drains).
+        if (start_i && accept) begin
+          state_d = CompStart;
+          cmd_d   = cmd_i;
+        end else if (fifo_empty && !obuf_we_o && !pool_in_valid &&
+                     !(cmd_q.acc_out && arr_busy)) begin
           state_d = CompIdle;
-          done_o  = 1'b1;
+          if (cmd_q.acc_out) done_o = 1'b1;
         end
       end
       default: state_d = CompIdle;
@@ -220,12 +244,14 @@ module sa_compute #(
     if (!rst_ni) begin
       state_q      <= CompIdle;
       cmd_q        <= '0;
+      done_pipe_q  <= '0;
       since_last_q <= '1;
       for (int unsigned r = 0; r < Rows; r++) word_q[r] <= '0;
       for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= '0;
     end else begin
       state_q      <= state_d;
       cmd_q        <= cmd_d;
+      done_pipe_q  <= done_pipe_d;
       since_last_q <= since_last_d;
       for (int unsigned r = 0; r < Rows; r++) word_q[r] <= word_d[r];
       for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= bias_d[c];
@@ -282,6 +308,11 @@ module sa_compute #(
   logic [Rows-1:0]     fifo_mask_d [FifoDepth];
   logic [15:0]         fifo_base_q [FifoDepth];
   logic [15:0]         fifo_base_d [FifoDepth];
+  logic [4:0]          fifo_nvalid_q [FifoDepth];  // the fold's command's n_valid
+  logic [4:0]          fifo_nvalid_d [FifoDepth];
+  logic [FifoDepth-1:0] fifo_last_q, fifo_last_d;  // the last fold of its command
+  logic                mark_last;                   // the command's last step issues now
+  logic                last_pop;
   logic [FifoIdxW:0]   fifo_count_q, fifo_count_d;
   logic [FifoIdxW-1:0] fifo_rd_q, fifo_rd_d, fifo_wr_q, fifo_wr_d;
   logic                fifo_push, fifo_pop;
@@ -307,14 +338,22 @@ module sa_compute #(
     fifo_count_d  = fifo_count_q + (FifoIdxW+1)'(fifo_push) - (FifoIdxW+1)'(fifo_pop);
     fifo_wr_d     = fifo_push ? fifo_wr_q + 1'b1 : fifo_wr_q;
     fifo_rd_d     = fifo_pop ? fifo_rd_q + 1'b1 : fifo_rd_q;
+    fifo_last_d   = fifo_last_q;
     for (int unsigned i = 0; i < FifoDepth; i++) begin
-      fifo_mask_d[i] = fifo_mask_q[i];
-      fifo_base_d[i] = fifo_base_q[i];
+      fifo_mask_d[i]   = fifo_mask_q[i];
+      fifo_base_d[i]   = fifo_base_q[i];
+      fifo_nvalid_d[i] = fifo_nvalid_q[i];
     end
     if (fifo_push) begin
-      fifo_mask_d[fifo_wr_q] = next_rows_valid;
-      fifo_base_d[fifo_wr_q] = next_obuf_addr;
+      fifo_mask_d[fifo_wr_q]   = next_rows_valid;
+      fifo_base_d[fifo_wr_q]   = next_obuf_addr;
+      fifo_nvalid_d[fifo_wr_q] = cmd_q.n_valid;
+      fifo_last_d[fifo_wr_q]   = 1'b0;
     end
+    // The last fold's descriptor is the one pushed last (a fold is set up before its steps).
+    mark_last = (state_q == CompRun) && issuing && step_last && !more_folds && !cmd_q.acc_out;
+    if (mark_last) fifo_last_d[fifo_wr_q - 1'b1] = 1'b1;
+    last_pop = fifo_pop && fifo_last_q[fifo_rd_q];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -323,18 +362,22 @@ module sa_compute #(
       fifo_rd_q    <= '0;
       fifo_wr_q    <= '0;
       pool_addr_q  <= '0;
+      fifo_last_q  <= '0;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
-        fifo_mask_q[i] <= '0;
-        fifo_base_q[i] <= '0;
+        fifo_mask_q[i]   <= '0;
+        fifo_base_q[i]   <= '0;
+        fifo_nvalid_q[i] <= '0;
       end
     end else begin
       fifo_count_q <= fifo_count_d;
       fifo_rd_q    <= fifo_rd_d;
       fifo_wr_q    <= fifo_wr_d;
       pool_addr_q  <= pool_addr_d;
+      fifo_last_q  <= fifo_last_d;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
-        fifo_mask_q[i] <= fifo_mask_d[i];
-        fifo_base_q[i] <= fifo_base_d[i];
+        fifo_mask_q[i]   <= fifo_mask_d[i];
+        fifo_base_q[i]   <= fifo_base_d[i];
+        fifo_nvalid_q[i] <= fifo_nvalid_d[i];
       end
     end
   end
@@ -345,7 +388,7 @@ module sa_compute #(
   ) u_pool (
     .clk_i,
     .rst_ni,
-    .clear_i     (start_i),
+    .clear_i     (start_i && state_q == CompIdle),
     .pool_en_i   (cmd_q.pool),
     .in_valid_i  (pool_in_valid),
     .in_data_i   (arr_out_q),
@@ -380,7 +423,7 @@ module sa_compute #(
     ev_macs_o       = issuing ? 16'(rows_valid_n * cols_valid) : 16'd0;
     ev_macs_zero_o  = issuing ? 16'(rows_zero * cols_valid + cols_zero * rows_valid_n -
                                     rows_zero * cols_zero) : 16'd0;
-    ev_requant_o    = row_real ? cmd_q.n_valid : 5'd0;
+    ev_requant_o    = row_real ? fifo_nvalid_q[fifo_rd_q] : 5'd0;
     ev_pool_o       = (pool_out_valid && cmd_q.pool) ? cmd_q.n_valid : 5'd0;
   end
 
@@ -395,7 +438,8 @@ module sa_compute #(
   `SA_ASSERT(FifoNoOverflow, !(fifo_push && fifo_full && !fifo_pop))
   `SA_ASSERT(FifoNoUnderflow, !(fifo_pop && fifo_empty))
   `SA_ASSERT(PoolNeedsRowsOfFour, (start_i && cmd_i.pool) |-> (Rows % 4 == 0))
-  `SA_ASSERT(StartOnlyWhenIdle, start_i |-> state_q == CompIdle)
+  `SA_ASSERT(StartOnlyWhenReady, start_i |-> accept)
+  `SA_ASSERT(LastFoldAlreadyPushed, mark_last |-> !fifo_push && !fifo_empty)
   `SA_ASSERT(CommandNotEmpty, (start_i && state_q == CompIdle) |->
                               (cmd_i.channels != '0 && cmd_i.kernel_h != '0 &&
                                cmd_i.kernel_w != '0 && cmd_i.out_rows != '0 &&

@@ -34,6 +34,7 @@ module sa_ctrl #(
   output logic                 vec_start_o,
   output sa_pkg::vector_cmd_t  vec_cmd_o,
   input  logic                 comp_busy_i,
+  input  logic                 comp_ready_i,  // the compute engine takes comp_cmd_o now
   input  logic                 comp_done_i,
   // Run events, to sa_csr.
   output logic                 running_o,     // executing a stream (FETCH, DISPATCH or SYNC)
@@ -221,7 +222,7 @@ module sa_ctrl #(
               end
             end
             sa_pkg::OpCompute: begin
-              if (!comp_busy_i) begin
+              if (comp_ready_i) begin
                 comp_start_o = 1'b1;
                 pop          = 1'b1;
               end
@@ -344,7 +345,8 @@ module sa_ctrl #(
   `SA_ASSERT(FetchOnlyWhenRoom, (dma_job_valid_o && dma_job_o.op == sa_pkg::DmaOpFetch) |->
                                 (32'(fifo_reserved) + FetchBeats <= FifoBeats))
   `SA_ASSERT(OneEngineJobAtATime, dma_job_valid_o |-> dma_job_ready_i)
-  `SA_ASSERT(NoComputeWhileBusy, (comp_start_o || vec_start_o) |-> !comp_busy_i)
+  `SA_ASSERT(NoVectorWhileBusy, vec_start_o |-> !comp_busy_i)
+  `SA_ASSERT(ComputeOnlyWhenReady, comp_start_o |-> comp_ready_i)
   `SA_ASSERT_KNOWN(StateKnown, state_q)
   `SA_ASSERT_KNOWN(BeatValidKnown, cmd_beat_valid_i)
   `SA_ASSERT_KNOWN(DmaJobValidKnown, dma_job_valid_o)

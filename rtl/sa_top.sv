@@ -87,7 +87,7 @@ module sa_top #(
   logic                 abuf_we, wbuf_we;
 
   // Compute engine (array path and vector unit) <-> controller and buffers.
-  logic                 comp_start, comp_busy, comp_done;
+  logic                 comp_start, comp_busy, comp_done, arr_ready;
   logic                 arr_busy, arr_done;  // the array path (sa_compute)
   sa_pkg::compute_cmd_t comp_cmd;
   logic [Rows*16-1:0]   abuf_raddr, arr_abuf_raddr;
@@ -161,6 +161,7 @@ module sa_top #(
     .vec_start_o      (vec_start),
     .vec_cmd_o        (vec_cmd),
     .comp_busy_i      (comp_busy),
+    .comp_ready_i     (arr_ready && !vec_busy),
     .comp_done_i      (comp_done),
     .running_o        (running),
     .end_o            (run_end),
@@ -215,6 +216,7 @@ module sa_top #(
     .start_i         (comp_start),
     .cmd_i           (comp_cmd),
     .busy_o          (arr_busy),
+    .ready_o         (arr_ready),
     .done_o          (arr_done),
     .abuf_raddr_o    (arr_abuf_raddr),
     .abuf_rdata_i    (abuf_rdata),

@@ -88,6 +88,7 @@ module sa_ctrl_tb #(
     .vec_start_o,
     .vec_cmd_o,
     .comp_busy_i,
+    .comp_ready_i (!comp_busy_i),
     .comp_done_i,
     .running_o        (running),
     .end_o            (run_end),
