@@ -18,6 +18,23 @@ void Check(bool ok, const Layer& layer, const std::string& why) {
   if (!ok) throw CompileError(fmt::format("layer '{}': {}", layer.name, why));
 }
 
+// The COMPUTE fields every tile of an array layer shares: the requantizer, the pool, the kernel
+// and the input width (the rest say which part of the layer a COMPUTE runs).
+isa::Compute LayerCompute(const Layer& layer) {
+  const ConvShape& s = layer.shape;
+  isa::Compute c;
+  c.relu = layer.requant.relu;
+  c.rounding = layer.requant.rounding;
+  c.pool = layer.pool.enabled;
+  c.shift = static_cast<uint32_t>(layer.requant.shift);
+  c.kernel_h = s.kernel_h;
+  c.kernel_w = s.kernel_w;
+  c.stride = s.stride;
+  c.channels = s.in_channels;
+  c.in_width = s.in_width;
+  return c;
+}
+
 // Input rows [lo, hi] a band of output rows [e0, e1) reads, clipped to the image.
 void BandInputRows(const ConvShape& s, int e0, int e1, int* lo, int* hi) {
   *lo = std::max(0, e0 * s.stride - s.padding);
@@ -370,15 +387,8 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
             need = std::max(need, fold_store[fold_index - t.out_slots]);
           }
           jobs.Require(need, 0);
-          isa::Compute cmd;
-          cmd.relu = layer.requant.relu;
-          cmd.rounding = layer.requant.rounding;
-          cmd.shift = static_cast<uint32_t>(layer.requant.shift);
-          cmd.kernel_h = s.kernel_h;
-          cmd.kernel_w = s.kernel_w;
-          cmd.stride = s.stride;
+          isa::Compute cmd = LayerCompute(layer);
           cmd.channels = std::min(s.in_channels, 16 * (b0 + nb)) - 16 * b0;
-          cmd.in_width = s.in_width;
           cmd.in_rows = static_cast<uint32_t>(hi - lo + 1);
           cmd.y_off = fold.e0 * s.stride - s.padding - lo;
           cmd.x_off = fold.f0 * s.stride - s.padding;
@@ -516,7 +526,6 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
             t.act_slots = act_slots;
             t.out_slots = slots;
             t.weights_resident = resident;
-            t.weight_group = resident ? t.n_tiles : 1;
             t.out_group = k;
           } else if (runner_up.empty()) {
             runner_up = why;
@@ -541,16 +550,15 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   t.decision = fmt::format(
       "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {} "
       "({} words/tile of {}), activations {}-buffered ({} words/band of {}), outputs "
-      "{}-buffered ({} words/tile of {}, {} per STORE); {} folds of max(K={}, rows={}) cycles; estimated "
+      "{}-buffered ({} words/tile of {}, {} per STORE); {} folds of max(K={}, rows={}) cycles; "
+      "estimated "
       "{} cycles{}",
       t.n_tiles, t.bands, t.band_rows,
       t.weights_resident ? "loaded once and kept"
-                         : fmt::format("{}-buffered, {} per LOAD",
-                                       t.weight_slots == 2 ? "double" : "single", t.weight_group),
+                         : fmt::format("{}-buffered", t.weight_slots == 2 ? "double" : "single"),
       t.weight_tile_words, wbuf, t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
       t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.out_group, t.folds,
-      lowered.steps,
-      hw.array_rows, t.estimated_cycles,
+      lowered.steps, hw.array_rows, t.estimated_cycles,
       runner_up.empty() ? std::string(" (the only tiling that fits)")
                         : " (next best: " + runner_up + ")");
   return t;
@@ -593,29 +601,23 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   const int tiles = t.bands * t.n_tiles;
   const TensorShape final_shape = layer.out_shape();
   const int final_h = final_shape.height, final_w = final_shape.width;
-  const int wg = std::max(1, t.weight_group), og = std::max(1, t.out_group);
-  const int wgroups_per_band = (t.n_tiles + wg - 1) / wg;
+  const int og = std::max(1, t.out_group);
   const int ogroups_per_band = (t.n_tiles + og - 1) / og;
 
   JobStream jobs(out, *dma_jobs, *compute_jobs);
   std::vector<uint32_t> act_job(t.bands), compute_job(tiles);
-  std::vector<uint32_t> weight_job(t.weights_resident ? 1 : t.bands * wgroups_per_band);
+  // One weight LOAD per tile, or one for the whole layer when the weights stay (resident).
+  std::vector<uint32_t> weight_job(t.weights_resident ? 1 : tiles);
   std::vector<uint32_t> store_job(t.bands * ogroups_per_band);
 
   auto band_of = [&](int tile) { return tile / t.n_tiles; };
   auto ntile_of = [&](int tile) { return tile % t.n_tiles; };
-  // Weight group of a tile (one LOAD) and output group (one STORE), numbered over the layer.
-  auto wgroup_of = [&](int tile) {
-    return t.weights_resident ? 0 : band_of(tile) * wgroups_per_band + ntile_of(tile) / wg;
-  };
+  auto wload_of = [&](int tile) { return t.weights_resident ? 0 : tile; };
+  // Output group of a tile (one STORE), numbered over the layer.
   auto ogroup_of = [&](int tile) {
     return band_of(tile) * ogroups_per_band + ntile_of(tile) / og;
   };
-  // The last tile of weight group g / output group o.
-  auto wgroup_last = [&](int g) {
-    const int band = g / wgroups_per_band, first = (g % wgroups_per_band) * wg;
-    return band * t.n_tiles + std::min(t.n_tiles, first + wg) - 1;
-  };
+  // The last tile of output group o.
   auto ogroup_last = [&](int o) {
     const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
     return band * t.n_tiles + std::min(t.n_tiles, first + og) - 1;
@@ -638,18 +640,17 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.rows = ChannelBlocks(s.in_channels);
     act_job[band] = jobs.Transfer(isa::Opcode::kLoad, tr);
   };
-  auto load_weights = [&](int g) {
-    const int slots = t.weights_resident ? 1 : t.weight_slots;
-    if (g >= slots) jobs.RequireIssued(compute_job[wgroup_last(g - slots)]);
-    const int first = t.weights_resident ? 0 : (g % wgroups_per_band) * wg;
-    const int count = t.weights_resident ? t.n_tiles : std::min(wg, t.n_tiles - first);
+  auto load_weights = [&](int tile) {  // the tile's weights, or all of them when resident
+    if (tile >= t.weight_slots) jobs.RequireIssued(compute_job[tile - t.weight_slots]);
+    const int first = t.weights_resident ? 0 : ntile_of(tile);
+    const int count = t.weights_resident ? t.n_tiles : 1;
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kWeight;
     tr.dram_addr = place.weight_addr + static_cast<uint32_t>(first) * lowered.tile_words * 16;
-    tr.sram_addr = (g % slots) * w_half;
+    tr.sram_addr = t.weights_resident ? 0 : (tile % t.weight_slots) * w_half;
     tr.row_words = static_cast<uint32_t>(count) * lowered.tile_words;
     tr.rows = 1;
-    weight_job[g] = jobs.Transfer(isa::Opcode::kLoad, tr);
+    weight_job[wload_of(tile)] = jobs.Transfer(isa::Opcode::kLoad, tr);
   };
   auto store = [&](int o) {
     const int last = ogroup_last(o);
@@ -672,32 +673,22 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   };
   auto compute = [&](int tile) {
     const int band = band_of(tile), j = ntile_of(tile);
-    uint32_t need_dma = std::max(act_job[band], weight_job[wgroup_of(tile)]);
+    uint32_t need_dma = std::max(act_job[band], weight_job[wload_of(tile)]);
     const int o = ogroup_of(tile);
     if (o >= t.out_slots) need_dma = std::max(need_dma, store_job[o - t.out_slots]);
     jobs.Require(need_dma, 0);
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
-    isa::Compute c;
-    c.relu = layer.requant.relu;
-    c.rounding = layer.requant.rounding;
-    c.pool = layer.pool.enabled;
-    c.shift = static_cast<uint32_t>(layer.requant.shift);
-    c.kernel_h = s.kernel_h;
-    c.kernel_w = s.kernel_w;
-    c.stride = s.stride;
-    c.channels = s.in_channels;
-    c.in_width = s.in_width;
+    isa::Compute c = LayerCompute(layer);
     c.in_rows = static_cast<uint32_t>(hi - lo + 1);
     c.y_off = e0 * s.stride - s.padding - lo;
     c.x_off = -s.padding;
     c.out_rows = e1 - e0;
     c.out_width = out_w;
     c.abuf_base = (band % t.act_slots) * a_half;
-    const int w_slots = t.weights_resident ? 1 : t.weight_slots;
-    c.wbuf_base = (wgroup_of(tile) % w_slots) * w_half +
-                  static_cast<uint32_t>(t.weights_resident ? j : j % wg) * lowered.tile_words;
+    c.wbuf_base = t.weights_resident ? static_cast<uint32_t>(j) * lowered.tile_words
+                                     : (tile % t.weight_slots) * w_half;
     c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words;
     c.n_valid = std::min(16, s.out_channels - 16 * j);
     compute_job[tile] = jobs.Compute(isa::EncodeCompute(c));
@@ -715,16 +706,10 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     compute(tile);
     const int finished_store = pending_store;  // leaves after this tile's prefetches
     pending_store = -1;
-    // Prefetch as early as a slot is free: with two slots, the other slot's previous contents
-    // are done once this group's (band's) first COMPUTE is dispatched; with one, only after its
-    // last.
-    const bool first_of_wgroup = tile == 0 || wgroup_of(tile - 1) != wgroup_of(tile);
-    const bool last_of_wgroup = tile + 1 == tiles || wgroup_of(tile + 1) != wgroup_of(tile);
-    const int next_wgroup = wgroup_of(tile) + 1;
-    if (!t.weights_resident && next_wgroup <= wgroup_of(tiles - 1) &&
-        (t.weight_slots == 2 ? first_of_wgroup : last_of_wgroup)) {
-      load_weights(next_wgroup);
-    }
+    // Prefetch as early as a slot is free: the next tile's weights once this COMPUTE is
+    // dispatched; with two activation slots, the next band's inputs once this band's first
+    // COMPUTE is, with one, after its last.
+    if (!t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
     const bool first_of_band = ntile_of(tile) == 0;
     const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
     const int next_band = band_of(tile) + 1;

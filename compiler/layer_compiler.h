@@ -34,7 +34,8 @@ LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored_input,
 // little-endian; zero past the last channel) then one word of 16 weights per reduction step, in
 // the order (channel block, ky, kx, channel in block) that sa_compute walks.
 struct WeightLayout {
-  int n_tiles = 0;
+  int n_tiles = 0;                // array: 16-channel output tiles; vector unit: block groups
+  int channel_group = 0;          // vector unit: channel blocks per tile
   uint32_t steps = 0;             // reduction length K = C * kh * kw
   uint32_t tile_words = 0;        // 4 + K
   size_t bytes() const { return static_cast<size_t>(n_tiles) * tile_words * 16; }
@@ -47,7 +48,8 @@ std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params
 struct Tiling {
   int band_rows = 0;              // output rows per activation band (pre-pool)
   int bands = 0;
-  int n_tiles = 0;
+  int n_tiles = 0;                // array: 16-channel output tiles; vector unit: block groups
+  int channel_group = 0;          // vector unit: channel blocks per tile
   int act_slots = 1;              // 2 = activation bands double-buffered
   int weight_slots = 1;           // 2 = weight tiles double-buffered
   int out_slots = 1;              // 2 = output tiles double-buffered
@@ -58,9 +60,8 @@ struct Tiling {
   uint64_t compute_cycles = 0;    // sum over folds of max(K, rows): the array's busy time
   uint64_t estimated_cycles = 0;  // the cost model's figure for the chosen tiling
   std::string decision;           // why this tiling, in a sentence or two
-  // Weight tiles loaded by one LOAD (all of them: loaded once and kept for every band), and
-  // output tiles written by one STORE: fewer DMA jobs, each of which costs the DRAM latency.
-  int weight_group = 1;
+  // Weights loaded once for all tiles and kept for every band (else one LOAD per tile and band),
+  // and output tiles written by one STORE: fewer DMA jobs, each of which costs the DRAM latency.
   bool weights_resident = false;
   int out_group = 1;
   // Partial sums, when the reduction (or one row's input) is too long for the buffers: the

@@ -111,9 +111,9 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
       (from == kNetworkInput ? input_last_reader : last_reader[from]) = i;
     }
     LayerPlan plan;
-    const TensorShape stored =
+    plan.stored_input =
         layer.inputs[0] == kNetworkInput ? p.input : layers[layer.inputs[0]].out_shape();
-    plan.view = ArrayView(layer, stored);
+    plan.view = ArrayView(layer, plan.stored_input);
     plan.tiling = ChooseTiling(plan.view, hw);
     net.plans.push_back(std::move(plan));
     ProgramLayer pl;
@@ -214,12 +214,10 @@ CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<Layer
   CompiledNet net = PlanNet(layers, hw, options);
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
-    const TensorShape stored = layers[i].inputs[0] == kNetworkInput
-                                   ? net.program.input
-                                   : layers[layers[i].inputs[0]].out_shape();
+    const LayerPlan& plan = net.plans[i];
     net.program.segments.push_back(
-        {net.plans[i].place.weight_addr,
-         LowerWeights(net.plans[i].view, ArrayWeights(layers[i], stored, weights[i]))});
+        {plan.place.weight_addr,
+         LowerWeights(plan.view, ArrayWeights(layers[i], plan.stored_input, weights[i]))});
   }
   return net;
 }

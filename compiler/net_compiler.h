@@ -27,7 +27,8 @@ struct CompileOptions {
 
 // What the compiler decided for layer i, beside the program (reports and tests read it).
 struct LayerPlan {
-  Layer view;  // the layer as the hardware runs it (ArrayView)
+  TensorShape stored_input;  // how its (first) input is stored in DRAM
+  Layer view;                // the layer as the hardware runs it (ArrayView of stored_input)
   Tiling tiling;
   DramPlacement place;
   CommandStats stats;

@@ -63,7 +63,7 @@ Tiling ChooseVectorTiling(const Layer& layer, const HwConfig& hw) {
           t.out_slots = use;
           t.act_band_words = static_cast<uint32_t>(in_words);
           t.out_tile_words = static_cast<uint32_t>(out_words);
-          t.weight_tile_words = static_cast<uint32_t>(group);  // blocks per group
+          t.channel_group = group;
           break;
         }
       }
@@ -93,9 +93,9 @@ Tiling ChooseVectorTiling(const Layer& layer, const HwConfig& hw) {
       "vector unit: {} channel-block group(s) of {} x {} band(s) of {} output row(s); "
       "activations {}-buffered ({} words/tile of {}), outputs {}-buffered ({} words/tile of "
       "{}); {:.0f} buffer reads; estimated {} cycles",
-      t.n_tiles, t.weight_tile_words, t.bands, t.band_rows,
-      t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
-      t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, reads, t.estimated_cycles);
+      t.n_tiles, t.channel_group, t.bands, t.band_rows, t.act_slots == 2 ? "double" : "single",
+      t.act_band_words, abuf, t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, reads,
+      t.estimated_cycles);
   return t;
 }
 
@@ -104,7 +104,7 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
                                 uint32_t* dma_jobs, uint32_t* compute_jobs) {
   const ConvShape& s = layer.shape;
   const int blocks = ChannelBlocks(s.in_channels);
-  const int group = static_cast<int>(t.weight_tile_words);
+  const int group = t.channel_group;
   const int out_h = s.out_height(), out_w = s.out_width();
   const int operands = Operands(layer);
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
@@ -181,7 +181,6 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
     v.out_rows = static_cast<uint32_t>(x.e1 - x.e0);
     v.out_width = static_cast<uint32_t>(out_w);
     v.a_base = (i % t.act_slots) * a_half;
-    v.b_base = v.a_base + static_cast<uint32_t>(x.nb) * v.in_rows * v.in_width;
     v.o_base = (i % t.out_slots) * o_half;
     v.y_off = x.e0 * s.stride - s.padding - x.lo;
     v.x_off = -s.padding;
@@ -189,9 +188,7 @@ CommandStats EmitVectorCommands(const Layer& layer, const Tiling& t, const HwCon
       v.a_shift = static_cast<uint32_t>(shifts.a_shift);
       v.b_shift = static_cast<uint32_t>(shifts.b_shift);
       v.out_shift = static_cast<uint32_t>(shifts.out_shift);
-      v.b_base = v.a_base + static_cast<uint32_t>(x.nb) * v.in_rows * v.in_width;
-    } else {
-      v.b_base = 0;
+      v.b_base = v.a_base + static_cast<uint32_t>(x.nb) * v.in_rows * v.in_width;  // load(i)
     }
     if (layer.kind == LayerKind::kAvgPool) v.recip = AvgReciprocal(v.kernel_h * v.kernel_w);
     vec_job[i] = jobs.Compute(isa::EncodeVector(v));

@@ -41,6 +41,20 @@ class _Stubs(nn.Module):
         self.dequant = nn.Identity() if fx else tq.DeQuantStub()
 
 
+class Stubbed(nn.Module):
+    """Any float body between a QuantStub and a DeQuantStub: the eager-mode wrapper a test or a
+    user puts around an nn.Sequential before quantizing it."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.body = body
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.body(self.quant(x)))
+
+
 # ---- VGG-8 (configs/vgg8.yaml, docs/networks.md) ----
 
 class VGG8(_Stubs):

@@ -127,24 +127,7 @@ std::vector<uint8_t> MaxPool2d(int channels, int height, int width, int window, 
                                 " does not fit " + std::to_string(height) + "x" +
                                 std::to_string(width));
   }
-  const int out_h = (height - window) / stride + 1;
-  const int out_w = (width - window) / stride + 1;
-  std::vector<uint8_t> out(static_cast<size_t>(channels) * out_h * out_w);
-  for (int c = 0; c < channels; ++c) {
-    for (int y = 0; y < out_h; ++y) {
-      for (int x = 0; x < out_w; ++x) {
-        uint8_t best = 0;
-        for (int dy = 0; dy < window; ++dy) {
-          for (int dx = 0; dx < window; ++dx) {
-            best = std::max(best, input[(static_cast<size_t>(c) * height + y * stride + dy) *
-                                            width + x * stride + dx]);
-          }
-        }
-        out[(static_cast<size_t>(c) * out_h + y) * out_w + x] = best;
-      }
-    }
-  }
-  return out;
+  return MaxPool(ConvShape{channels, height, width, channels, window, window, stride, 0}, input);
 }
 
 std::vector<uint8_t> MaxPool(const ConvShape& s, const std::vector<uint8_t>& input) {
@@ -233,16 +216,11 @@ std::vector<uint8_t> Forward(const Layer& layer, const LayerWeights& params,
       CheckSize("add input a", input.size(), layer.in_shape().elements());
       return Add(input, *inputs[1], AddShiftsOf(layer), layer.requant.relu);
     case LayerKind::kMaxPool:
-    case LayerKind::kRelu: {
-      std::vector<uint8_t> out = MaxPool(layer.shape, input);
-      if (layer.requant.relu) {
-        for (uint8_t& v : out) v = std::max<uint8_t>(v, kActZeroPoint);
-      }
-      return out;
-    }
+    case LayerKind::kRelu:
     case LayerKind::kAvgPool: {
-      std::vector<uint8_t> out = AvgPool(layer.shape, input);
-      if (layer.requant.relu) {
+      std::vector<uint8_t> out = layer.kind == LayerKind::kAvgPool ? AvgPool(layer.shape, input)
+                                                                   : MaxPool(layer.shape, input);
+      if (layer.requant.relu) {  // ReLU on the code
         for (uint8_t& v : out) v = std::max<uint8_t>(v, kActZeroPoint);
       }
       return out;

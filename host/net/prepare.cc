@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -121,6 +122,10 @@ PreparedNet PrepareNet(const compiler::NetSpec& spec, Network net, std::vector<u
   p.net = std::move(net);
   p.input = std::move(input);
   std::mt19937 rng(spec.seed);
+  std::set<std::string> given_out_exp;  // adds whose net file gives output_exp
+  for (const auto& l : spec.layers) {
+    if (l.type == "add" && l.output_exp) given_out_exp.insert(l.name);
+  }
   for (size_t i = 0; i < p.net.layers.size(); ++i) {
     Layer& layer = p.net.layers[i];
     // Scales follow the producers (calibration may have changed a shift upstream).
@@ -133,10 +138,7 @@ PreparedNet PrepareNet(const compiler::NetSpec& spec, Network net, std::vector<u
       if (layer.out_exp) *layer.out_exp += in_exp - layer.in_exp;
     } else if (layer.kind == LayerKind::kAdd) {
       const int b_exp = exp_of(layer.inputs[1]);
-      const bool given = std::any_of(spec.layers.begin(), spec.layers.end(), [&](const auto& l) {
-        return l.name == layer.name && l.output_exp.has_value();
-      });
-      if (!given) layer.out_exp = std::min(in_exp, b_exp) - 1;
+      if (!given_out_exp.count(layer.name)) layer.out_exp = std::min(in_exp, b_exp) - 1;
       layer.in_exp_b = b_exp;
     } else {
       layer.out_exp = in_exp;

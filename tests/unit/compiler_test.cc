@@ -168,7 +168,6 @@ TEST(EmitTest, KeptWeightsAndGroupedStoresComputeTheSameLayer) {
     for (int group : {1, 2, 3}) {
       SCOPED_TRACE(::testing::Message() << "resident " << resident << " out group " << group);
       t.weights_resident = resident;
-      t.weight_group = resident ? 3 : 1;
       t.out_group = group;
       const Program p = WithTiling(c, hw, t);
       const ScheduleShape s = ShapeOf(p);
