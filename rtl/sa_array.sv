@@ -3,8 +3,10 @@
 // sa_array: Rows x Cols output-stationary systolic array with its feeders, drain and requantizers.
 //
 // Inputs are given unskewed, one reduction step per cycle: activation r is that of the output
-// pixel mapped to row r, weight c and bias c belong to the output channel mapped to column c. in_first_i / in_last_i mark the first and last step of a fold (one output tile);
-// the bias is used on the first step. The feeders skew row r by r cycles and column c by c.
+// pixel mapped to row r, weight c and bias c belong to the output channel mapped to column c.
+// in_first_i / in_last_i mark the first and last step of a fold (one output tile); the bias is
+// used on the first step. The feeders skew row r by r cycles and column c by c (circular
+// buffers), into the PE grid (sa_pe_grid).
 //
 // Each column drains its finished fold by shifting results down, bottom row first, while the
 // next fold accumulates; a requantizer per column turns each int32 result into uint8 and a
@@ -50,36 +52,19 @@ module sa_array #(
   output logic        [WrapW-1:0]   wraps_o
 );
 
-  `SA_ASSERT_INIT(g_rows_positive, Rows >= 1 && Rows <= 255)
-  `SA_ASSERT_INIT(g_cols_positive, Cols >= 1 && Cols <= 255)
+  `SA_ASSERT_INIT(g_rows_range, Rows >= 2 && Rows <= 255)
+  `SA_ASSERT_INIT(g_cols_range, Cols >= 2 && Cols <= 255)
 
-  // The grid's internals stay out of waveforms (sixteen thousand signals); a 2x2 corner of PEs
-  // is traced through the corner_* probes below.
   /* verilator tracing_off */
-  // Operand wires between PEs: act_h[r][c] enters PE(r,c) from the left, vert[r][c] from above.
-  logic        [7:0]  act_h   [Rows][Cols+1];
-  logic signed [7:0]  wgt_v   [Rows+1][Cols];
-  logic signed [31:0] bias_col [Cols];  // skewed bias, shared by the column's PEs
-  logic               valid_v [Rows+1][Cols];
-  logic               first_v [Rows+1][Cols];
-  logic               last_v  [Rows+1][Cols];
-  logic signed [31:0] res_v   [Rows+1][Cols];
-  logic               take    [Rows][Cols];
-  logic signed [31:0] acc_g   [Rows][Cols];
-  logic [Rows*Cols-1:0] wrap_bits;
-
-  logic [Cols-1:0] col_draining;
-  logic [Cols-1:0] col_pending;
-
   // ---------------------------------------------------------------------------------------------
   // Input registers: every input is registered before use, so no logic hangs off the ports
   // (this also keeps Verilator's per-eval input logic empty, which doubles simulation speed).
-  logic               in_valid_q, in_first_q, in_last_q;
-  logic        [7:0]  in_act_q  [Rows];
-  logic signed [7:0]  in_wgt_q  [Cols];
-  logic signed [31:0] in_bias_q [Cols];
-  logic               relu_q;
-  logic        [4:0]  shift_q;
+  logic                in_valid_q, in_first_q, in_last_q;
+  logic [Rows*8-1:0]   in_act_q;
+  logic [Cols*8-1:0]   in_wgt_q;
+  logic [Cols*32-1:0]  in_bias_q;
+  logic                relu_q;
+  logic [4:0]          shift_q;
   sa_pkg::round_mode_e round_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -87,23 +72,19 @@ module sa_array #(
       in_valid_q <= 1'b0;
       in_first_q <= 1'b0;
       in_last_q  <= 1'b0;
-      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= '0;
-      for (int unsigned c = 0; c < Cols; c++) begin
-        in_wgt_q[c]  <= '0;
-        in_bias_q[c] <= '0;
-      end
-      relu_q  <= 1'b0;
-      shift_q <= '0;
-      round_q <= sa_pkg::RoundFloor;
+      in_act_q   <= '0;
+      in_wgt_q   <= '0;
+      in_bias_q  <= '0;
+      relu_q     <= 1'b0;
+      shift_q    <= '0;
+      round_q    <= sa_pkg::RoundFloor;
     end else begin
       in_valid_q <= in_valid_i;
       in_first_q <= in_first_i;
       in_last_q  <= in_last_i;
-      for (int unsigned r = 0; r < Rows; r++) in_act_q[r] <= act_i[8*r +: 8];
-      for (int unsigned c = 0; c < Cols; c++) begin
-        in_wgt_q[c]  <= $signed(wgt_i[8*c +: 8]);
-        in_bias_q[c] <= $signed(bias_i[32*c +: 32]);
-      end
+      in_act_q   <= act_i;
+      in_wgt_q   <= wgt_i;
+      in_bias_q  <= bias_i;
       relu_q     <= relu_i;
       shift_q    <= shift_i;
       round_q    <= round_i;
@@ -111,222 +92,196 @@ module sa_array #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Feeders: row r delayed by r cycles.
-  for (genvar r = 0; r < Rows; r++) begin : g_act_skew
-    if (r == 0) begin : g_direct
-      assign act_h[r][0] = in_act_q[r];
-    end else begin : g_delay
-      logic [7:0] sr_q [r];
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          for (int unsigned i = 0; i < r; i++) sr_q[i] <= '0;
-        end else begin
-          sr_q[0] <= in_act_q[r];
-          for (int unsigned i = 1; i < r; i++) sr_q[i] <= sr_q[i-1];
-        end
-      end
-      assign act_h[r][0] = sr_q[r-1];
+  // Feeders (skew): row r's activation delayed by r cycles, column c's weight, bias and flags by
+  // c. The wide operands go through circular buffers, one write and one read per row or column
+  // per cycle: the registered input vector is written every cycle, and row r reads the entry
+  // written r cycles ago. The flags are bit vectors shifted by one: bit i is delayed i + 1.
+  localparam int unsigned ActDepth = Rows - 1;
+  localparam int unsigned WgtDepth = Cols - 1;
+  localparam int unsigned ActPtrW  = (ActDepth > 1) ? $clog2(ActDepth) : 1;
+  localparam int unsigned WgtPtrW  = (WgtDepth > 1) ? $clog2(WgtDepth) : 1;
+
+  logic [Rows*8-1:0]  act_ring_q  [ActDepth];
+  logic [Cols*8-1:0]  wgt_ring_q  [WgtDepth];
+  logic [Cols*32-1:0] bias_ring_q [WgtDepth];
+  logic [ActPtrW-1:0] act_wr_q, act_wr_d;
+  logic [WgtPtrW-1:0] wgt_wr_q, wgt_wr_d;
+  logic [WgtDepth-1:0] valid_sr_q, first_sr_q, last_sr_q;
+
+  always_comb begin
+    act_wr_d = (32'(act_wr_q) == ActDepth - 1) ? '0 : act_wr_q + 1'b1;
+    wgt_wr_d = (32'(wgt_wr_q) == WgtDepth - 1) ? '0 : wgt_wr_q + 1'b1;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      act_wr_q   <= '0;
+      wgt_wr_q   <= '0;
+      valid_sr_q <= '0;
+      first_sr_q <= '0;
+      last_sr_q  <= '0;
+    end else begin
+      act_wr_q   <= act_wr_d;
+      wgt_wr_q   <= wgt_wr_d;
+      valid_sr_q <= WgtDepth'({valid_sr_q, in_valid_q});
+      first_sr_q <= WgtDepth'({first_sr_q, in_first_q});
+      last_sr_q  <= WgtDepth'({last_sr_q, in_last_q});
     end
   end
 
-  // Feeders: column c (weight, bias, flags) delayed by c cycles.
-  for (genvar c = 0; c < Cols; c++) begin : g_wgt_skew
-    if (c == 0) begin : g_direct
-      assign wgt_v[0][c]   = in_wgt_q[c];
-      assign bias_col[c]   = in_bias_q[c];
-      assign valid_v[0][c] = in_valid_q;
-      assign first_v[0][c] = in_first_q;
-      assign last_v[0][c]  = in_last_q;
-      assign col_pending[c] = 1'b0;
-    end else begin : g_delay
-      logic signed [7:0]  wgt_q   [c];
-      logic signed [31:0] bias_q  [c];
-      logic               valid_q [c];
-      logic               first_q [c];
-      logic               last_q  [c];
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          for (int unsigned i = 0; i < c; i++) begin
-            wgt_q[i]   <= '0;
-            bias_q[i]  <= '0;
-            valid_q[i] <= 1'b0;
-            first_q[i] <= 1'b0;
-            last_q[i]  <= 1'b0;
-          end
-        end else begin
-          wgt_q[0]   <= in_wgt_q[c];
-          bias_q[0]  <= in_bias_q[c];
-          valid_q[0] <= in_valid_q;
-          first_q[0] <= in_first_q;
-          last_q[0]  <= in_last_q;
-          for (int unsigned i = 1; i < c; i++) begin
-            wgt_q[i]   <= wgt_q[i-1];
-            bias_q[i]  <= bias_q[i-1];
-            valid_q[i] <= valid_q[i-1];
-            first_q[i] <= first_q[i-1];
-            last_q[i]  <= last_q[i-1];
-          end
-        end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int unsigned i = 0; i < ActDepth; i++) act_ring_q[i] <= '0;
+      for (int unsigned i = 0; i < WgtDepth; i++) begin
+        wgt_ring_q[i]  <= '0;
+        bias_ring_q[i] <= '0;
       end
-      assign wgt_v[0][c]   = wgt_q[c-1];
-      assign bias_col[c]   = bias_q[c-1];
-      assign valid_v[0][c] = valid_q[c-1];
-      assign first_v[0][c] = first_q[c-1];
-      assign last_v[0][c]  = last_q[c-1];
-      logic [c-1:0] valid_bits;
-      for (genvar i = 0; i < c; i++) begin : g_valid_bits
-        assign valid_bits[i] = valid_q[i];
-      end
-      assign col_pending[c] = |valid_bits;
+    end else begin
+      act_ring_q[act_wr_q]  <= in_act_q;
+      wgt_ring_q[wgt_wr_q]  <= in_wgt_q;
+      bias_ring_q[wgt_wr_q] <= in_bias_q;
     end
   end
 
-  // ---------------------------------------------------------------------------------------------
-  // PE grid.
-  for (genvar r = 0; r < Rows; r++) begin : g_row
-    for (genvar c = 0; c < Cols; c++) begin : g_col
-      sa_pe u_pe (
-        .clk_i,
-        .rst_ni,
-        .act_i      (act_h[r][c]),
-        .act_o      (act_h[r][c+1]),
-        .wgt_i      (wgt_v[r][c]),
-        .bias_i     (bias_col[c]),
-        .valid_i    (valid_v[r][c]),
-        .first_i    (first_v[r][c]),
-        .last_i     (last_v[r][c]),
-        .wgt_o      (wgt_v[r+1][c]),
-        .valid_o    (valid_v[r+1][c]),
-        .first_o    (first_v[r+1][c]),
-        .last_o     (last_v[r+1][c]),
-        .res_i      (res_v[r][c]),
-        .res_take_i (take[r][c]),
-        .res_o      (res_v[r+1][c]),
-        .wrap_o     (wrap_bits[r*Cols+c]),
-        .acc_o      (acc_g[r][c])
-      );
+  // Entry written `delay` cycles ago (1 <= delay <= depth).
+  function automatic logic [31:0] RingEntry(input logic [31:0] wr, input logic [31:0] delay,
+                                            input logic [31:0] depth);
+    RingEntry = (wr >= delay) ? wr - delay : wr + depth - delay;
+  endfunction
+
+  logic [Rows*8-1:0]  grid_act;
+  logic [Cols*8-1:0]  grid_wgt;
+  logic [Cols*32-1:0] grid_bias;
+  logic [Cols-1:0]    grid_valid, grid_first, grid_last;
+
+  always_comb begin
+    grid_act[7:0] = in_act_q[7:0];
+    for (int unsigned r = 1; r < Rows; r++) begin
+      grid_act[8*r +: 8] = act_ring_q[RingEntry(32'(act_wr_q), r, ActDepth)][8*r +: 8];
     end
+    grid_wgt[7:0]   = in_wgt_q[7:0];
+    grid_bias[31:0] = in_bias_q[31:0];
+    for (int unsigned c = 1; c < Cols; c++) begin
+      grid_wgt[8*c +: 8]   = wgt_ring_q[RingEntry(32'(wgt_wr_q), c, WgtDepth)][8*c +: 8];
+      grid_bias[32*c +: 32] = bias_ring_q[RingEntry(32'(wgt_wr_q), c, WgtDepth)][32*c +: 32];
+    end
+    grid_valid = {valid_sr_q, in_valid_q};
+    grid_first = {first_sr_q, in_first_q};
+    grid_last  = {last_sr_q, in_last_q};
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Waveform probes: operands and accumulators of the top-left 2x2 corner of PEs.
-  localparam int unsigned ProbeRows = (Rows < 2) ? Rows : 2;
-  localparam int unsigned ProbeCols = (Cols < 2) ? Cols : 2;
+  // The PE grid.
+  logic [Cols-1:0]         bottom_valid, bottom_last;
+  logic [Cols*32-1:0]      bottom_res;
+  logic                    grid_busy;
+  logic [Cols-1:0]         drain_active;
+  logic [Cols*RowIdxW-1:0] drain_cnt;
+
   /* verilator tracing_on */
-  logic        [7:0]  corner_act   [ProbeRows][ProbeCols];
-  logic signed [7:0]  corner_wgt   [ProbeRows][ProbeCols];
-  logic               corner_valid [ProbeRows][ProbeCols];
-  logic signed [31:0] corner_acc   [ProbeRows][ProbeCols];
-  /* verilator tracing_off */
-  for (genvar r = 0; r < ProbeRows; r++) begin : g_probe_row
-    for (genvar c = 0; c < ProbeCols; c++) begin : g_probe_col
-      assign corner_act[r][c]   = act_h[r][c];
-      assign corner_wgt[r][c]   = wgt_v[r][c];
-      assign corner_valid[r][c] = valid_v[r][c];
-      assign corner_acc[r][c]   = acc_g[r][c];
-    end
-  end
-
-  // ---------------------------------------------------------------------------------------------
-  // Drain, requantize and deskew, per column.
-  // The fold's `last` leaving the bottom row starts the column's drain: for Rows cycles the
-  // bottom row presents rows Rows-1 .. 0. Row r takes from above during the first r drain cycles
-  // only, so a result of the next fold captured later in row r is never shifted away.
-  logic               drain_active [Cols];
-  logic [RowIdxW-1:0] drain_cnt    [Cols];
-  logic        [7:0]  col_q        [Cols];
-  // The result stream by column (traced: waveform views show column 0).
-  /* verilator tracing_on */
-  logic signed [31:0] out_acc      [Cols];
-  logic        [7:0]  out_q        [Cols];
+  sa_pe_grid #(
+    .Rows (Rows),
+    .Cols (Cols)
+  ) u_grid (
+    .clk_i,
+    .rst_ni,
+    .act_i          (grid_act),
+    .wgt_i          (grid_wgt),
+    .valid_i        (grid_valid),
+    .first_i        (grid_first),
+    .last_i         (grid_last),
+    .bias_i         (grid_bias),
+    .drain_i        (drain_active),
+    .drain_cnt_i    (drain_cnt),
+    .bottom_valid_o (bottom_valid),
+    .bottom_last_o  (bottom_last),
+    .bottom_res_o   (bottom_res),
+    .any_valid_o    (grid_busy),
+    .wraps_o
+  );
   /* verilator tracing_off */
 
-  for (genvar c = 0; c < Cols; c++) begin : g_drain
-    logic               busy_q, busy_d;
-    logic [RowIdxW-1:0] cnt_q, cnt_d;
-    logic               start;
+  // ---------------------------------------------------------------------------------------------
+  // Drain, per column: the fold's `last` leaving the bottom row starts the column's drain; for
+  // Rows cycles the bottom row presents rows Rows-1 .. 0. Row r takes from above during the
+  // first r drain cycles only, so a result of the next fold captured later in row r is never
+  // shifted away.
+  logic [Cols-1:0]         drain_busy_q, drain_busy_d;
+  logic [Cols*RowIdxW-1:0] drain_cnt_q, drain_cnt_d;
 
-    assign res_v[0][c] = '0;
-    assign start = valid_v[Rows][c] && last_v[Rows][c];
-
-    always_comb begin
-      drain_active[c] = start || busy_q;
-      drain_cnt[c]    = start ? '0 : cnt_q;
-      cnt_d           = drain_cnt[c] + RowIdxW'(1);
-      busy_d          = drain_active[c] && (32'(drain_cnt[c]) != Rows - 1);
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      logic start;
+      start = bottom_valid[c] && bottom_last[c];
+      drain_active[c] = start || drain_busy_q[c];
+      drain_cnt[RowIdxW*c +: RowIdxW] = start ? '0 : drain_cnt_q[RowIdxW*c +: RowIdxW];
+      drain_cnt_d[RowIdxW*c +: RowIdxW] = drain_cnt[RowIdxW*c +: RowIdxW] + RowIdxW'(1);
+      drain_busy_d[c] = drain_active[c] && (32'(drain_cnt[RowIdxW*c +: RowIdxW]) != Rows - 1);
     end
+  end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        busy_q <= 1'b0;
-        cnt_q  <= '0;
-      end else begin
-        busy_q <= busy_d;
-        cnt_q  <= cnt_d;
-      end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      drain_busy_q <= '0;
+      drain_cnt_q  <= '0;
+    end else begin
+      drain_busy_q <= drain_busy_d;
+      drain_cnt_q  <= drain_cnt_d;
     end
+  end
 
-    assign take[0][c] = 1'b0;  // the top row never takes: it feeds the chain
-    for (genvar r = 1; r < Rows; r++) begin : g_take
-      assign take[r][c] = drain_active[c] && (32'(drain_cnt[c]) < r);
-    end
-
+  // Requantizers, one per column, on the bottom row's drain registers.
+  logic [Cols*8-1:0] bottom_q;
+  for (genvar c = 0; c < Cols; c++) begin : g_requant
     sa_requant u_requant (
-      .acc_i   (res_v[Rows][c]),
+      .acc_i   (bottom_res[32*c +: 32]),
       .relu_i  (relu_q),
       .shift_i (shift_q),
       .round_i (round_q),
-      .q_o     (col_q[c])
+      .q_o     (bottom_q[8*c +: 8])
     );
+  end
 
-    // Column c drains c cycles after column 0: delay it by Cols-1-c to line up with the last.
-    localparam int unsigned Delay = Cols - 1 - c;
-    if (Delay == 0) begin : g_nodelay
-      assign out_acc[c] = res_v[Rows][c];
-      assign out_q[c]   = col_q[c];
-    end else begin : g_deskew
-      logic signed [31:0] acc_q [Delay];
-      logic        [7:0]  q_q   [Delay];
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          for (int unsigned i = 0; i < Delay; i++) begin
-            acc_q[i] <= '0;
-            q_q[i]   <= '0;
-          end
-        end else begin
-          acc_q[0] <= res_v[Rows][c];
-          q_q[0]   <= col_q[c];
-          for (int unsigned i = 1; i < Delay; i++) begin
-            acc_q[i] <= acc_q[i-1];
-            q_q[i]   <= q_q[i-1];
-          end
-        end
+  // Deskew: column c drains c cycles after column 0, so it is delayed by Cols-1-c to line up with
+  // the last: a circular buffer of the bottom row, written every cycle, column c read from the
+  // entry written Cols-1-c cycles ago.
+  logic [Cols*32-1:0] res_ring_q [WgtDepth];
+  logic [Cols*8-1:0]  q_ring_q   [WgtDepth];
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int unsigned i = 0; i < WgtDepth; i++) begin
+        res_ring_q[i] <= '0;
+        q_ring_q[i]   <= '0;
       end
-      assign out_acc[c] = acc_q[Delay-1];
-      assign out_q[c]   = q_q[Delay-1];
+    end else begin
+      res_ring_q[wgt_wr_q] <= bottom_res;
+      q_ring_q[wgt_wr_q]   <= bottom_q;
     end
+  end
 
-    assign col_draining[c]       = drain_active[c];
-    assign out_acc_o[32*c +: 32] = out_acc[c];
-    assign out_q_o[8*c +: 8]     = out_q[c];
+  // The result stream by column (traced: waveform views show column 0).
+  /* verilator tracing_on */
+  logic signed [31:0] out_acc [Cols];
+  logic        [7:0]  out_q   [Cols];
+  /* verilator tracing_off */
+  always_comb begin
+    for (int unsigned c = 0; c + 1 < Cols; c++) begin
+      out_acc[c] = res_ring_q[RingEntry(32'(wgt_wr_q), Cols - 1 - c, WgtDepth)][32*c +: 32];
+      out_q[c]   = q_ring_q[RingEntry(32'(wgt_wr_q), Cols - 1 - c, WgtDepth)][8*c +: 8];
+    end
+    out_acc[Cols-1] = bottom_res[32*(Cols-1) +: 32];
+    out_q[Cols-1]   = bottom_q[8*(Cols-1) +: 8];
+    for (int unsigned c = 0; c < Cols; c++) begin
+      out_acc_o[32*c +: 32] = out_acc[c];
+      out_q_o[8*c +: 8]     = out_q[c];
+    end
   end
 
   assign out_valid_o = drain_active[Cols-1];
-  assign out_row_o   = RowIdxW'(Rows - 1) - drain_cnt[Cols-1];
+  assign out_row_o   = RowIdxW'(Rows - 1) - drain_cnt[RowIdxW*(Cols-1) +: RowIdxW];
 
   // Busy while a fold is in the feeders, the grid or the drain.
-  logic [Cols-1:0] col_in_grid;
-  for (genvar c = 0; c < Cols; c++) begin : g_busy
-    logic [Rows-1:0] valid_in_col;
-    for (genvar r = 0; r < Rows; r++) begin : g_row_valid
-      assign valid_in_col[r] = valid_v[r+1][c];
-    end
-    assign col_in_grid[c] = |valid_in_col;
-  end
-  assign busy_o = in_valid_i || in_valid_q || (|col_pending) || (|col_in_grid) || (|col_draining);
-
-  // Wrapped accumulations this cycle, summed over the grid.
-  assign wraps_o = WrapW'($countones(wrap_bits));
+  assign busy_o = in_valid_i || in_valid_q || (|valid_sr_q) || grid_busy || (|drain_active);
 
   // Successive folds closer than Rows cycles would overwrite results still draining.
   // This is also what keeps a PE from capturing a result into a drain register still in use.
