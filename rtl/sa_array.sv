@@ -177,6 +177,7 @@ module sa_array #(
   logic                    grid_busy;
   logic [Cols-1:0]         drain_active;
   logic [Cols*RowIdxW-1:0] drain_cnt;
+  logic [Cols*Rows-1:0]    drain_take;
 
   /* verilator tracing_on */
   sa_pe_grid #(
@@ -191,8 +192,7 @@ module sa_array #(
     .first_i        (grid_first),
     .last_i         (grid_last),
     .bias_i         (grid_bias),
-    .drain_i        (drain_active),
-    .drain_cnt_i    (drain_cnt),
+    .take_i         (drain_take),
     .bottom_valid_o (bottom_valid),
     .bottom_last_o  (bottom_last),
     .bottom_res_o   (bottom_res),
@@ -217,6 +217,9 @@ module sa_array #(
       drain_cnt[RowIdxW*c +: RowIdxW] = start ? '0 : drain_cnt_q[RowIdxW*c +: RowIdxW];
       drain_cnt_d[RowIdxW*c +: RowIdxW] = drain_cnt[RowIdxW*c +: RowIdxW] + RowIdxW'(1);
       drain_busy_d[c] = drain_active[c] && (32'(drain_cnt[RowIdxW*c +: RowIdxW]) != Rows - 1);
+      // Rows r > drain count take from above.
+      drain_take[Rows*c +: Rows] = drain_active[c] ?
+          {{(Rows-1){1'b1}}, 1'b0} << drain_cnt[RowIdxW*c +: RowIdxW] : '0;
     end
   end
 

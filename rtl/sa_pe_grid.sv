@@ -13,16 +13,15 @@
 // (the bias on `first`, else the accumulator) and the product is outside int32, i.e. both
 // addends have the same sign and the 32-bit sum has the other (docs/isa.md, acc_wraps).
 //
-// The grid is one block of state, not Rows * Cols instances: each register kind is a packed
-// vector per row (operands, flags) or one array (accumulators, drain registers), updated by one
-// loop. It is the same hardware; written this way Verilator's model is small straight-line code
+// The grid is Rows blocks of state, not Rows * Cols instances: each row's registers of a kind
+// (activations, weights, flags, accumulators, drain registers) are one vector, updated by one
+// loop over the columns. It is the same hardware; written this way Verilator's model is small straight-line code
 // with no per-PE module boundaries (docs/performance.md, simulator speed).
 // Latency: operands pass through in 1 cycle; a result is in the drain register, and wraps_o
 // counts its step, 1 cycle after its `last` operand pair.
 module sa_pe_grid #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16,
-  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1,
   localparam int unsigned WrapW   = $clog2(Rows * Cols + 1)
 ) (
   input  logic                       clk_i,
@@ -35,9 +34,9 @@ module sa_pe_grid #(
   input  logic [Cols-1:0]            first_i,
   input  logic [Cols-1:0]            last_i,
   input  logic [Cols*32-1:0]         bias_i,
-  // Drain: column c is draining, in its drain_cnt_i[c]-th cycle; rows r > drain_cnt take.
-  input  logic [Cols-1:0]            drain_i,
-  input  logic [Cols*RowIdxW-1:0]    drain_cnt_i,
+  // Drain: PE (r, c)'s drain register takes the value of the one above when bit c*Rows + r is
+  // set (its column is draining and has not yet passed row r).
+  input  logic [Cols*Rows-1:0]       take_i,
   // The bottom row's flag and drain registers, column c at [c] / [32*c +: 32].
   output logic [Cols-1:0]            bottom_valid_o,
   output logic [Cols-1:0]            bottom_last_o,
@@ -51,130 +50,118 @@ module sa_pe_grid #(
 
   // 256 PEs would swamp a waveform: a corner of them is traced through the corner_* probes.
   /* verilator tracing_off */
-  // Operand and flag registers, one packed vector per row: PE (r, c) at [c].
-  logic [Cols*8-1:0]    act_q   [Rows];
-  logic [Cols*8-1:0]    wgt_q   [Rows];
-  logic [Cols-1:0]      valid_q [Rows];
-  logic [Cols-1:0]      first_q [Rows];
-  logic [Cols-1:0]      last_q  [Rows];
-  // What enters each PE this cycle (the register to its left or above, or the grid's input).
-  logic [Cols*8-1:0]    act_in   [Rows];
-  logic [Cols*8-1:0]    wgt_in   [Rows];
-  logic [Cols-1:0]      valid_in [Rows];
-  logic [Cols-1:0]      first_in [Rows];
-  logic [Cols-1:0]      last_in  [Rows];
+  // Between rows: row r's weight, flag and drain registers (PE (r, c) at [8*c +: 8], [c],
+  // [32*c +: 32]), which row r + 1 reads; and what enters each row's PEs this cycle.
+  logic [Cols*8-1:0]  wgt_row   [Rows];
+  logic [Cols-1:0]    valid_row [Rows];
+  logic [Cols-1:0]    first_row [Rows];
+  logic [Cols-1:0]    last_row  [Rows];
+  logic [Cols*32-1:0] res_row   [Rows];
+  logic [Cols*8-1:0]  act_in    [Rows];
+  logic [Cols*8-1:0]  wgt_in    [Rows];
+  logic [Cols-1:0]    valid_in  [Rows];
+  logic [Cols-1:0]    first_in  [Rows];
+  logic [Cols-1:0]    last_in   [Rows];
+  logic [Cols*32-1:0] acc_row   [Rows];
+  logic [WrapW-1:0]   row_wraps [Rows];
 
-  logic [31:0]          acc_d [Rows][Cols];
-  logic [31:0]          acc_q [Rows][Cols];
-  logic [31:0]          res_d [Rows][Cols];
-  logic [31:0]          res_q [Rows][Cols];
-  logic [WrapW-1:0]     wraps_d, wraps_q;
+  for (genvar r = 0; r < Rows; r++) begin : g_row
+    logic [(Cols-1)*8-1:0] act_q;  // the last column's act register would have no reader
+    logic [Cols*8-1:0]  wgt_q;
+    logic [Cols-1:0]    valid_q, first_q, last_q;
+    logic [Cols*32-1:0] acc_d, acc_q;
+    logic [Cols*32-1:0] res_d, res_q;
+    logic [Cols*32-1:0] res_above;
+    logic [WrapW-1:0]   wraps_d, wraps_q;
 
-  always_comb begin
-    for (int unsigned r = 0; r < Rows; r++) begin
-      act_in[r] = {act_q[r][8*(Cols-1)-1:0], act_i[8*r +: 8]};
+    if (r == 0) begin : g_top
+      assign wgt_in[r]   = wgt_i;
+      assign valid_in[r] = valid_i;
+      assign first_in[r] = first_i;
+      assign last_in[r]  = last_i;
+      assign res_above   = '0;
+    end else begin : g_below
+      assign wgt_in[r]   = wgt_row[r-1];
+      assign valid_in[r] = valid_row[r-1];
+      assign first_in[r] = first_row[r-1];
+      assign last_in[r]  = last_row[r-1];
+      assign res_above   = res_row[r-1];
     end
-    wgt_in[0]   = wgt_i;
-    valid_in[0] = valid_i;
-    first_in[0] = first_i;
-    last_in[0]  = last_i;
-    for (int unsigned r = 1; r < Rows; r++) begin
-      wgt_in[r]   = wgt_q[r-1];
-      valid_in[r] = valid_q[r-1];
-      first_in[r] = first_q[r-1];
-      last_in[r]  = last_q[r-1];
-    end
-  end
+    assign act_in[r] = {act_q, act_i[8*r +: 8]};
 
-  // Multiply-accumulate: only PEs with a valid operand pair change their accumulator.
-  // The product is formed from 32-bit sign extensions of the operands: the low 32 bits of that
-  // product are the exact signed 16-bit product, sign-extended.
-  always_comb begin
-    logic [31:0] act_ext, wgt_ext, product, acc_base, acc_next;
-    act_ext = '0;
-    wgt_ext = '0;
-    product = '0;
-    acc_base = '0;
-    acc_next = '0;
-    for (int unsigned r = 0; r < Rows; r++) begin
+    // Multiply-accumulate: only PEs with a valid operand pair change their accumulator. The
+    // product is formed from 32-bit sign extensions of the operands: its low 32 bits are the
+    // exact signed product.
+    always_comb begin
+      logic [31:0] act_ext, wgt_ext, product, acc_base, acc_next;
+      act_ext  = '0;
+      wgt_ext  = '0;
+      product  = '0;
+      acc_base = '0;
+      acc_next = '0;
+      acc_d    = acc_q;
+      res_d    = res_q;
+      wraps_d  = '0;
       for (int unsigned c = 0; c < Cols; c++) begin
-        acc_d[r][c] = acc_q[r][c];
-        res_d[r][c] = res_q[r][c];
-      end
-    end
-    wraps_d  = '0;
-    for (int unsigned r = 0; r < Rows; r++) begin
-      for (int unsigned c = 0; c < Cols; c++) begin
+        // Drain: the register takes from above, unless the PE's own fold ends this cycle (below).
+        if (r > 0 && take_i[c*Rows+r]) res_d[32*c +: 32] = res_above[32*c +: 32];
         if (valid_in[r][c]) begin
-          // act - 128 is an MSB flip of the code; its sign is the code's MSB inverted.
-          act_ext  = {{25{~act_in[r][8*c+7]}}, act_in[r][8*c +: 7]};
-          wgt_ext  = {{24{wgt_in[r][8*c+7]}}, wgt_in[r][8*c +: 8]};
+          act_ext  = 32'($signed(act_in[r][8*c +: 8] ^ 8'h80));  // act - 128: an MSB flip
+          wgt_ext  = 32'($signed(wgt_in[r][8*c +: 8]));
           product  = act_ext * wgt_ext;
-          acc_base = first_in[r][c] ? bias_i[32*c +: 32] : acc_q[r][c];
+          acc_base = first_in[r][c] ? bias_i[32*c +: 32] : acc_q[32*c +: 32];
           // int32 two's-complement wrap is the contract (docs/quantization.md); a wrap is an
-          // add of two same-signed addends with a sum of the other sign.
+          // add of two same-signed addends whose sum has the other sign.
           acc_next = acc_base + product;
-          wraps_d  = wraps_d + WrapW'((acc_base[31] == product[31]) &&
-                                      (acc_next[31] != acc_base[31]));
-          acc_d[r][c] = acc_next;
-          if (last_in[r][c]) res_d[r][c] = acc_next;
+          wraps_d  = wraps_d + WrapW'(((acc_base ^ acc_next) & (product ^ acc_next)) >> 31);
+          acc_d[32*c +: 32] = acc_next;
+          if (last_in[r][c]) res_d[32*c +: 32] = acc_next;
         end
       end
     end
-  // Drain: in a draining column, rows below the drain count take from above (a result of the
-    // next fold captured on `last` in a row that no longer takes is kept).
-    for (int unsigned c = 0; c < Cols; c++) begin
-      if (drain_i[c]) begin
-        for (int unsigned r = 1; r < Rows; r++) begin
-          if (32'(drain_cnt_i[RowIdxW*c +: RowIdxW]) < r &&
-              !(valid_in[r][c] && last_in[r][c])) begin
-            res_d[r][c] = res_q[r-1][c];
-          end
-        end
-      end
-    end
-  end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (int unsigned r = 0; r < Rows; r++) begin
-        act_q[r]   <= '0;
-        wgt_q[r]   <= '0;
-        valid_q[r] <= '0;
-        first_q[r] <= '0;
-        last_q[r]  <= '0;
-        for (int unsigned c = 0; c < Cols; c++) begin
-          acc_q[r][c] <= '0;
-          res_q[r][c] <= '0;
-        end
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        act_q   <= '0;
+        wgt_q   <= '0;
+        valid_q <= '0;
+        first_q <= '0;
+        last_q  <= '0;
+        acc_q   <= '0;
+        res_q   <= '0;
+        wraps_q <= '0;
+      end else begin
+        act_q   <= act_in[r][8*(Cols-1)-1:0];
+        wgt_q   <= wgt_in[r];
+        valid_q <= valid_in[r];
+        first_q <= first_in[r];
+        last_q  <= last_in[r];
+        acc_q   <= acc_d;
+        res_q   <= res_d;
+        wraps_q <= wraps_d;
       end
-      wraps_q <= '0;
-    end else begin
-      for (int unsigned r = 0; r < Rows; r++) begin
-        act_q[r]   <= act_in[r];
-        wgt_q[r]   <= wgt_in[r];
-        valid_q[r] <= valid_in[r];
-        first_q[r] <= first_in[r];
-        last_q[r]  <= last_in[r];
-        for (int unsigned c = 0; c < Cols; c++) begin
-          acc_q[r][c] <= acc_d[r][c];
-          res_q[r][c] <= res_d[r][c];
-        end
-      end
-      wraps_q <= wraps_d;
     end
+
+    assign wgt_row[r]   = wgt_q;
+    assign valid_row[r] = valid_q;
+    assign first_row[r] = first_q;
+    assign last_row[r]  = last_q;
+    assign res_row[r]   = res_q;
+    assign acc_row[r]   = acc_q;
+    assign row_wraps[r] = wraps_q;
   end
 
   always_comb begin
     any_valid_o = 1'b0;
-    for (int unsigned r = 0; r < Rows; r++) any_valid_o = any_valid_o || (|valid_q[r]);
-    for (int unsigned c = 0; c < Cols; c++) begin
-      bottom_res_o[32*c +: 32] = res_q[Rows-1][c];
+    wraps_o     = '0;
+    for (int unsigned r = 0; r < Rows; r++) begin
+      any_valid_o = any_valid_o || (|valid_row[r]);
+      wraps_o     = wraps_o + row_wraps[r];
     end
   end
-  assign bottom_valid_o = valid_q[Rows-1];
-  assign bottom_last_o  = last_q[Rows-1];
-  assign wraps_o        = wraps_q;
+  assign bottom_valid_o = valid_row[Rows-1];
+  assign bottom_last_o  = last_row[Rows-1];
+  assign bottom_res_o   = res_row[Rows-1];
 
   // ---------------------------------------------------------------------------------------------
   // Waveform probes: operands and accumulators of the top-left 2x2 corner of PEs.
@@ -189,7 +176,7 @@ module sa_pe_grid #(
       assign corner_act[r][c]   = act_in[r][8*c +: 8];
       assign corner_wgt[r][c]   = wgt_in[r][8*c +: 8];
       assign corner_valid[r][c] = valid_in[r][c];
-      assign corner_acc[r][c]   = acc_q[r][c];
+      assign corner_acc[r][c]   = acc_row[r][32*c +: 32];
     end
   end
 
