@@ -62,7 +62,7 @@ module sa_pe_grid #(
   logic [Cols-1:0]    valid_in  [Rows];
   logic [Cols-1:0]    first_in  [Rows];
   logic [Cols-1:0]    last_in   [Rows];
-  logic [Cols*32-1:0] acc_row   [Rows];
+  logic [Cols*32-1:0] acc_row   [2];     // rows 0 and 1, for the corner probes
   logic [WrapW-1:0]   row_wraps [Rows];
 
   for (genvar r = 0; r < Rows; r++) begin : g_row
@@ -147,7 +147,9 @@ module sa_pe_grid #(
     assign first_row[r] = first_q;
     assign last_row[r]  = last_q;
     assign res_row[r]   = res_q;
-    assign acc_row[r]   = acc_q;
+    if (r < 2) begin : g_probe
+      assign acc_row[r] = acc_q;
+    end
     assign row_wraps[r] = wraps_q;
   end
 
