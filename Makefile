@@ -2,6 +2,8 @@
 # configure and build first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# NATIVE=ON compiles for this machine's CPU (-march=native; see docs/performance.md).
+NATIVE ?= OFF
 
 FUZZ_SECONDS ?= 180
 FUZZ_TARGETS = hw energy net npy
@@ -16,7 +18,7 @@ deps:
 	@tools/install_deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSASIM_NATIVE=$(NATIVE)
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: build
@@ -30,6 +32,7 @@ bench: build
 	$(BUILD)/bench/bench_platform
 	bench/bench_vgg8.sh $(BUILD)
 	bench/bench_net.sh configs/nets/resnet18_cifar.yaml $(BUILD)
+	/usr/bin/python3 bench/bench_speed.py $(BUILD)
 
 lint: deps
 	ctest --test-dir $(BUILD) -R rtl_lint --output-on-failure
