@@ -199,26 +199,36 @@ module sa_vec #(
     logic signed [31:0] a_term, b_term;
     res_valid_d = running && last_tap;
     res_addr_d  = (running && last_tap) ? oaddr_q : res_addr_q;
+    code        = '0;
+    folded      = '0;
+    a_term      = '0;
+    b_term      = '0;
     for (int unsigned l = 0; l < Lanes; l++) begin
-      // A padding tap (max pool only) contributes 0: it never wins.
-      code   = tap_in ? abuf_rdata_i[8*l +: 8] : 8'd0;
-      folded = 24'(code);
-      if (cmd_q.op == sa_pkg::VecMaxPool) begin
-        if (!first_tap && lane_q[l] > folded) begin
-          folded = lane_q[l];
-        end
-      end else if (cmd_q.op == sa_pkg::VecAvgPool) begin
-        if (!first_tap) begin
-          folded = lane_q[l] + 24'(code);
-        end
-      end
-      // add: ((a - 128) << a_shift) + ((b - 128) << b_shift), a from the first tap.
-      a_term = 32'($signed({~lane_q[l][7], lane_q[l][6:0]})) <<< cmd_q.a_shift;
-      b_term = 32'($signed({~code[7], code[6:0]})) <<< cmd_q.b_shift;
-      lane_d[l] = (running && !last_tap) ? folded : lane_q[l];
+      lane_d[l] = lane_q[l];
       res_d[l]  = res_q[l];
-      if (running && last_tap) begin
-        res_d[l] = (cmd_q.op == sa_pkg::VecAdd) ? (a_term + b_term) : $signed({8'd0, folded});
+    end
+    // Idle, the lanes hold (a clock enable: nothing below runs).
+    if (running) begin
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        // A padding tap (max pool only) contributes 0: it never wins.
+        code   = tap_in ? abuf_rdata_i[8*l +: 8] : 8'd0;
+        folded = 24'(code);
+        if (cmd_q.op == sa_pkg::VecMaxPool) begin
+          if (!first_tap && lane_q[l] > folded) begin
+            folded = lane_q[l];
+          end
+        end else if (cmd_q.op == sa_pkg::VecAvgPool) begin
+          if (!first_tap) begin
+            folded = lane_q[l] + 24'(code);
+          end
+        end
+        // add: ((a - 128) << a_shift) + ((b - 128) << b_shift), a from the first tap.
+        a_term = 32'($signed({~lane_q[l][7], lane_q[l][6:0]})) <<< cmd_q.a_shift;
+        b_term = 32'($signed({~code[7], code[6:0]})) <<< cmd_q.b_shift;
+        lane_d[l] = !last_tap ? folded : lane_q[l];
+        if (last_tap) begin
+          res_d[l] = (cmd_q.op == sa_pkg::VecAdd) ? (a_term + b_term) : $signed({8'd0, folded});
+        end
       end
     end
   end
@@ -281,43 +291,49 @@ module sa_vec #(
     logic signed [32:0] rounded;
     logic [7:0]         code;
     taps = 16'(cmd_q.kernel_h) * 16'(cmd_q.kernel_w);
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      // avg: q0 = (sum * recip) >> 32 is floor(sum / taps) or one less; one correction, then
-      // half to even on the remainder. sum <= 255 * taps keeps q <= 255.
-      sum  = res_q[l][23:0];
-      q    = 24'((56'(sum) * 56'(cmd_q.recip)) >> 32);
-      rem  = sum - 24'(32'(q) * 32'(taps));
-      if (rem >= 24'(taps)) begin
-        q   = q + 24'd1;
-        rem = rem - 24'(taps);
-      end
-      rem2 = {rem, 1'b0};
-      if (rem2 > 25'(taps) || (rem2 == 25'(taps) && q[0])) begin
-        q = q + 24'd1;
-      end
-
-      // add: round_shift by out_shift, half away from zero, then + 128 and clamp.
-      shifted  = res_q[l] >>> cmd_q.out_shift;
-      mask     = (32'd1 << cmd_q.out_shift) - 32'd1;
-      frac     = res_q[l] & mask;
-      half     = (cmd_q.out_shift == 5'd0) ? 32'd0 : (32'd1 << (cmd_q.out_shift - 5'd1));
-      round_up = (cmd_q.out_shift != 5'd0) &&
-                 ((frac > half) || ((frac == half) && !res_q[l][31]));
-      rounded  = {shifted[31], shifted} + {32'd0, round_up};
-
-      unique case (cmd_q.op)
-        sa_pkg::VecAvgPool: code = (q > 24'd255) ? 8'd255 : q[7:0];
-        sa_pkg::VecAdd: begin
-          if (rounded[32:7] == '0 || rounded[32:7] == '1) begin
-            code = {~rounded[7], rounded[6:0]};  // + 128
-          end else begin
-            code = rounded[32] ? 8'h00 : 8'hff;
-          end
+    {sum, q, rem, rem2, shifted, mask, frac, half, round_up, rounded, code} = '0;
+    for (int unsigned l = 0; l < Lanes; l++) out_code[l] = '0;
+    obuf_wdata_o = '0;
+    // The word is written only when a result is ready (obuf_we_o): then only is it formed.
+    if (res_valid_q) begin
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        // avg: q0 = (sum * recip) >> 32 is floor(sum / taps) or one less; one correction, then
+        // half to even on the remainder. sum <= 255 * taps keeps q <= 255.
+        sum  = res_q[l][23:0];
+        q    = 24'((56'(sum) * 56'(cmd_q.recip)) >> 32);
+        rem  = sum - 24'(32'(q) * 32'(taps));
+        if (rem >= 24'(taps)) begin
+          q   = q + 24'd1;
+          rem = rem - 24'(taps);
         end
-        default: code = res_q[l][7:0];  // max pool
-      endcase
-      out_code[l] = (cmd_q.relu && code < 8'd128) ? 8'd128 : code;
-      obuf_wdata_o[8*l +: 8] = out_code[l];
+        rem2 = {rem, 1'b0};
+        if (rem2 > 25'(taps) || (rem2 == 25'(taps) && q[0])) begin
+          q = q + 24'd1;
+        end
+
+        // add: round_shift by out_shift, half away from zero, then + 128 and clamp.
+        shifted  = res_q[l] >>> cmd_q.out_shift;
+        mask     = (32'd1 << cmd_q.out_shift) - 32'd1;
+        frac     = res_q[l] & mask;
+        half     = (cmd_q.out_shift == 5'd0) ? 32'd0 : (32'd1 << (cmd_q.out_shift - 5'd1));
+        round_up = (cmd_q.out_shift != 5'd0) &&
+                   ((frac > half) || ((frac == half) && !res_q[l][31]));
+        rounded  = {shifted[31], shifted} + {32'd0, round_up};
+
+        unique case (cmd_q.op)
+          sa_pkg::VecAvgPool: code = (q > 24'd255) ? 8'd255 : q[7:0];
+          sa_pkg::VecAdd: begin
+            if (rounded[32:7] == '0 || rounded[32:7] == '1) begin
+              code = {~rounded[7], rounded[6:0]};  // + 128
+            end else begin
+              code = rounded[32] ? 8'h00 : 8'hff;
+            end
+          end
+          default: code = res_q[l][7:0];  // max pool
+        endcase
+        out_code[l] = (cmd_q.relu && code < 8'd128) ? 8'd128 : code;
+        obuf_wdata_o[8*l +: 8] = out_code[l];
+      end
     end
   end
 
