@@ -90,27 +90,39 @@ module sa_im2col #(
     width_units = cmd_i.pool ? {1'b0, cmd_i.out_width[15:1]} : cmd_i.out_width;
     ce          = nf_e_q;
     cf          = nf_f_q;
+    e_r         = '0;
+    f_r         = '0;
+    m_r         = '0;
+    rvalid_n    = '0;
     for (int unsigned r = 0; r < Rows; r++) begin
-      if (cmd_i.pool) begin
-        e_r = {ce[14:0], 1'b0} + 16'((r >> 1) & 1);
-        f_r = {cf[14:0], 1'b0} + 16'(r & 1);
-      end else begin
-        e_r = ce;
-        f_r = cf;
-      end
-      ybase_n[r]   = 18'($signed({2'b0, e_r}) * $signed({14'b0, cmd_i.stride})) +
-                     18'(cmd_i.y_off);
-      xbase_n[r]   = 18'($signed({2'b0, f_r}) * $signed({14'b0, cmd_i.stride})) +
-                     18'(cmd_i.x_off);
-      rowbase_n[r] = 32'(ybase_n[r]) * $signed({16'b0, cmd_i.in_width}) + 32'(xbase_n[r]);
-      m_r          = next_m0 + 32'(r);
-      rvalid_n[r]  = m_r < pixels_q;
-      if (!cmd_i.pool || ((r & 3) == 3)) begin
-        if (cf + 16'd1 == width_units) begin
-          cf = '0;
-          ce = ce + 16'd1;
+      ybase_n[r]   = '0;
+      xbase_n[r]   = '0;
+      rowbase_n[r] = '0;
+    end
+    // Only the cycle that sets a fold up uses it (a clock enable: otherwise nothing below runs).
+    if (fold_load_o) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        if (cmd_i.pool) begin
+          e_r = {ce[14:0], 1'b0} + 16'((r >> 1) & 1);
+          f_r = {cf[14:0], 1'b0} + 16'(r & 1);
         end else begin
-          cf = cf + 16'd1;
+          e_r = ce;
+          f_r = cf;
+        end
+        ybase_n[r]   = 18'($signed({2'b0, e_r}) * $signed({14'b0, cmd_i.stride})) +
+                       18'(cmd_i.y_off);
+        xbase_n[r]   = 18'($signed({2'b0, f_r}) * $signed({14'b0, cmd_i.stride})) +
+                       18'(cmd_i.x_off);
+        rowbase_n[r] = 32'(ybase_n[r]) * $signed({16'b0, cmd_i.in_width}) + 32'(xbase_n[r]);
+        m_r          = next_m0 + 32'(r);
+        rvalid_n[r]  = m_r < pixels_q;
+        if (!cmd_i.pool || ((r & 3) == 3)) begin
+          if (cf + 16'd1 == width_units) begin
+            cf = '0;
+            ce = ce + 16'd1;
+          end else begin
+            cf = cf + 16'd1;
+          end
         end
       end
     end
