@@ -17,6 +17,7 @@
 #ifndef SASIM_SIM_VERILATED_HARNESS_H_
 #define SASIM_SIM_VERILATED_HARNESS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,25 +49,32 @@ std::enable_if_t<std::is_integral_v<Port>, uint64_t> GetBits(const Port& port, i
   return (static_cast<uint64_t>(port) >> lsb) & mask;
 }
 
+// Word by word: a field spans at most three 32-bit words of the port.
 template <std::size_t N>
 void PutBits(VlWide<N>& port, int lsb, int width, uint64_t value) {
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    const EData m = EData{1} << (bit % 32);
-    if ((value >> b) & 1) {
-      port[bit / 32] |= m;
-    } else {
-      port[bit / 32] &= ~m;
-    }
+  while (width > 0) {
+    const int word = lsb / 32, offset = lsb % 32;
+    const int n = std::min(width, 32 - offset);
+    const EData mask = (n == 32 ? ~EData{0} : ((EData{1} << n) - 1)) << offset;
+    port[word] = (port[word] & ~mask) | ((static_cast<EData>(value) << offset) & mask);
+    value >>= n;
+    lsb += n;
+    width -= n;
   }
 }
 
 template <std::size_t N>
 uint64_t GetBits(const VlWide<N>& port, int lsb, int width) {
   uint64_t v = 0;
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    v |= static_cast<uint64_t>((port[bit / 32] >> (bit % 32)) & 1) << b;
+  int shift = 0;
+  while (width > 0) {
+    const int word = lsb / 32, offset = lsb % 32;
+    const int n = std::min(width, 32 - offset);
+    const EData mask = n == 32 ? ~EData{0} : ((EData{1} << n) - 1);
+    v |= static_cast<uint64_t>((port[word] >> offset) & mask) << shift;
+    shift += n;
+    lsb += n;
+    width -= n;
   }
   return v;
 }
