@@ -580,8 +580,9 @@ NetworkRun RunLayerGroups(const PreparedRun& run, DeviceKind kind, int jobs) {
     }
     bounds.push_back(net.layers.size());
   }
-  const auto target = [&](size_t a) {
-    return a == 0 ? 0 : FullFetch(SnapshotIndex(program, a - 1));
+  const auto target = [&](size_t a) -> uint64_t {
+    if (a == 0 || !run.request.guess_start_state) return 0;
+    return FullFetch(SnapshotIndex(program, a - 1));
   };
   const auto describe = [&](size_t a, size_t b) {
     return fmt::format("worker for layers {}", LayerRange(net, a, b));

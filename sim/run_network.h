@@ -44,6 +44,9 @@ struct RunRequest {
   // Tests: the first layers of the groups after the first (ascending), instead of groups
   // balanced by estimated cycles; used when jobs > 1.
   std::vector<size_t> split_layers;
+  // Tests: false makes every group after the first aim at a start state no run has (nothing
+  // fetched), so each is found wrong and run again from the state the previous group ended in.
+  bool guess_start_state = true;
 };
 
 // Everything checked and built before a device runs.
