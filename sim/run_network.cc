@@ -454,13 +454,16 @@ std::vector<Preamble> Preambles(size_t s) {
   return all;
 }
 
-Patch PreamblePatch(size_t s, const Preamble& p, uint32_t scratch) {
+Patch PreamblePatch(size_t s, const Preamble& p, uint32_t scratch, uint32_t abuf_words) {
   Patch patch;
   for (size_t i = p.start; i < s; ++i) patch[i] = isa::EncodeSync({0, 0});
   if (p.kind == Preamble::kCompute) {
-    isa::Vector pool;  // one output word: the maximum of 15 x 15 activation words
-    pool.kernel_h = pool.kernel_w = 15;
-    pool.in_rows = pool.in_width = 15;
+    // One output word: the maximum of k x k activation words (15 x 15, or what the buffer has).
+    uint32_t k = 15;
+    while (k > 1 && k * k > abuf_words) --k;
+    isa::Vector pool;
+    pool.kernel_h = pool.kernel_w = k;
+    pool.in_rows = pool.in_width = k;
     patch[s - 2] = isa::EncodeVector(pool);
     patch[s - 1] = isa::EncodeSync({0, 1});
   } else if (p.kind == Preamble::kDma) {
@@ -505,7 +508,7 @@ GroupRun RunGroup(const PreparedRun& run, DeviceKind kind, size_t a, size_t b, u
       out.reproduced = !timed;
       // Trial runs up to the SNAPSHOT (then END): which preamble leaves the FIFO as full.
       for (size_t k = 0; timed && k < candidates.size(); ++k) {
-        Patch trial = PreamblePatch(s, candidates[k], scratch);
+        Patch trial = PreamblePatch(s, candidates[k], scratch, run.hw.abuf_words());
         trial[s + 1] = isa::EncodeEnd();
         WriteCommands(hal, program, trial);
         RunCommands(hal, program.cmd_addr + candidates[k].start * isa::kCommandBytes);
@@ -517,7 +520,7 @@ GroupRun RunGroup(const PreparedRun& run, DeviceKind kind, size_t a, size_t b, u
         }
       }
       if (!out.reproduced) return;
-      patch = PreamblePatch(s, preamble, scratch);
+      patch = PreamblePatch(s, preamble, scratch, run.hw.abuf_words());
     }
     // SYNCs count the jobs of this run: rebased from the whole run's counts.
     const auto rebase = [&](isa::Sync sync) {
