@@ -51,9 +51,9 @@ LayerWeights SynthesizeWeights(const Layer& layer, const std::vector<uint8_t>& i
   NormalDraws offset(rng, 0.5 * target, 0.25 * target);
   p.bias.resize(s.out_channels);
   for (int k = 0; k < s.out_channels; ++k) {
-    double weight_sum = 0;
+    int64_t weight_sum = 0;  // exact, as the double sum of these small integers was
     for (int64_t i = 0; i < s.reduction(); ++i) weight_sum += p.weights[k * s.reduction() + i];
-    const double b = offset() - mean * weight_sum;
+    const double b = offset() - mean * static_cast<double>(weight_sum);
     p.bias[k] = static_cast<int32_t>(std::clamp(b, -2e9, 2e9));
   }
   return p;

@@ -105,12 +105,13 @@ class NormalDraws {
 // static_cast<int8_t>(std::clamp(std::round(v), -127.0, 127.0)) for a finite v: clamped first
 // (the same result: round is monotonic and +-127.5 rounds to +-128, clamped to +-127), then
 // rounded half away from zero (v - trunc(v) is exact).
+// Branch-free: the draws are random, so branches on them would mispredict half the time.
 inline int8_t RoundToWeight(double v) {
-  v = std::clamp(v, -200.0, 200.0);
+  v = std::min(std::max(v, -200.0), 200.0);
   const auto t = static_cast<int64_t>(v);  // toward zero
   const double frac = v - static_cast<double>(t);
-  const int64_t r = frac >= 0.5 ? t + 1 : frac <= -0.5 ? t - 1 : t;
-  return static_cast<int8_t>(std::clamp<int64_t>(r, -127, 127));
+  const int64_t r = t + static_cast<int64_t>(frac >= 0.5) - static_cast<int64_t>(frac <= -0.5);
+  return static_cast<int8_t>(std::min<int64_t>(std::max<int64_t>(r, -127), 127));
 }
 
 }  // namespace sasim
