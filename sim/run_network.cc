@@ -412,13 +412,11 @@ size_t SnapshotIndex(const Program& program, size_t layer) {
   return s;
 }
 
-// The commands fetched when the SNAPSHOT at s is dispatched, in a run whose FIFO is as full
-// as it can be then (what a layer ending in SYNC on its last jobs gives): the fetch group of
-// s and the next one, unless s opens its group (then the FIFO holds 8 commands from s on).
-uint64_t FullFetch(size_t s) {
-  const size_t group = s / kFetchCommands;
-  return kFetchCommands * (group + (s % kFetchCommands == 0 ? 1 : 2));
-}
+// The commands fetched when the SNAPSHOT at s is dispatched in a run whose SYNC before it (at
+// s-1) held the head while the DMA engine was idle, as a layer's closing SYNC does: fetches go
+// 4 commands at a time, each when the FIFO (8 commands) has room for it, so the fetch stops at
+// the group after the SYNC's.
+uint64_t FullFetch(size_t s) { return kFetchCommands * ((s - 1) / kFetchCommands + 2); }
 
 // A way to reach the SNAPSHOT at s from a fresh start: begin at command `start` (a fetch
 // group's first), every command before s a no-op (SYNC on nothing), except the ones that hold
