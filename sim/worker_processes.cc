@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,9 +32,13 @@ void WriteAll(int fd, const std::string& bytes) {
   }
 }
 
-[[noreturn]] void RunChild(int fd, const std::function<std::string()>& task) {
+[[noreturn]] void RunChild(int fd, pid_t parent, const std::function<std::string()>& task) {
   signal(SIGINT, SIG_DFL);  // the parent cleans up its own files; a child just stops
   signal(SIGTERM, SIG_DFL);
+  // A parent killed outright (SIGKILL) takes its workers with it instead of leaving them to
+  // simulate for nobody.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(4);
   std::string message;
   Status status = kOk;
   try {
@@ -95,6 +100,7 @@ std::vector<std::string> RunInProcesses(int count, const std::function<std::stri
     bool reaped = false;
   };
   std::vector<Child> children(count);
+  const pid_t parent = getpid();
   std::fflush(nullptr);  // nothing buffered is written twice
   for (int i = 0; i < count; ++i) {
     int fds[2];
@@ -110,7 +116,7 @@ std::vector<std::string> RunInProcesses(int count, const std::function<std::stri
     if (pid == 0) {
       close(fds[0]);
       for (int j = 0; j < i; ++j) close(children[j].fd);
-      RunChild(fds[1], [&] { return task(i); });
+      RunChild(fds[1], parent, [&] { return task(i); });
     }
     close(fds[1]);
     children[i].pid = pid;

@@ -20,7 +20,8 @@ namespace sasim {
 // SimulationError), its message prefixed with `describe(i)`; when several fail, the first in
 // task order. A child that dies (a signal, an exit without a result) is a SimulationError
 // naming the task and how it died. When one task fails the others are stopped (SIGKILL, by
-// their pids) rather than waited for.
+// their pids) rather than waited for; when the parent dies, its children die with it
+// (PR_SET_PDEATHSIG).
 std::vector<std::string> RunInProcesses(int count, const std::function<std::string(int)>& task,
                                         const std::function<std::string(int)>& describe);
 

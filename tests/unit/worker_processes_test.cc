@@ -2,9 +2,12 @@
 // a task's exception comes back with its type and the task named, and a process that dies is
 // an error naming it, never a hang.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -104,6 +107,45 @@ TEST(WorkerProcessesTest, AFailureStopsTheOthersInsteadOfWaitingForThem) {
                    Name),
                SimulationError);
   EXPECT_LT(time(nullptr) - start, 60);
+}
+
+// Whether `pid` has ended (gone, or a zombie waiting for its new parent to reap it).
+bool Ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const size_t paren = line.rfind(')');
+  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z";
+}
+
+TEST(WorkerProcessesTest, WorkersDieWithAParentKilledOutright) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {  // a parent whose worker tells its pid, then would run for 10 minutes
+    close(fds[0]);
+    RunInProcesses(
+        1,
+        [&](int) -> std::string {
+          const pid_t me = getpid();
+          if (write(fds[1], &me, sizeof me) != sizeof me) _exit(1);
+          sleep(600);
+          return "";
+        },
+        Name);
+    _exit(0);
+  }
+  close(fds[1]);
+  pid_t worker = 0;
+  ASSERT_EQ(read(fds[0], &worker, sizeof worker), static_cast<ssize_t>(sizeof worker));
+  close(fds[0]);
+  kill(parent, SIGKILL);
+  waitpid(parent, nullptr, 0);
+  const auto start = time(nullptr);
+  while (!Ended(worker) && time(nullptr) - start < 10) usleep(10000);
+  EXPECT_TRUE(Ended(worker)) << "worker " << worker << " outlived its parent";
+  if (!Ended(worker)) kill(worker, SIGKILL);
 }
 
 TEST(WorkerProcessesTest, AShortMessageIsRefused) {
