@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "contract/zeroed_bytes.h"
 #include "contract/hw_config.h"
+#include "contract/zeroed_bytes.h"
 
 namespace sasim {
 

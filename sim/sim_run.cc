@@ -6,12 +6,12 @@
 // Exit codes: 0 ran and bit-exact, 1 mismatch or simulation failure, 2 bad input.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <new>
 #include <string>
 #include <thread>
-#include <algorithm>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -41,7 +41,8 @@ int Run(const Options& opt) {
   const PreparedRun prepared = PrepareRun(opt.request);
   // The device before the output places: a hw config without a model, or a waveform asked of a
   // device without RTL, is refused with nothing written.
-  // With worker processes, no device (no SystemC) is made in this process: it forks them.
+  // With worker processes (never with a waveform) no device, and no SystemC, is made in this
+  // process: it forks them.
   const DeviceKind kind = ParseDeviceKind(opt.device);
   const bool workers = UsesWorkers(prepared);
   std::unique_ptr<Device> device;

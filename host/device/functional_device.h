@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "contract/zeroed_bytes.h"
 #include "contract/hw_config.h"
 #include "contract/isa.h"
+#include "contract/zeroed_bytes.h"
 #include "host/runtime/hal.h"
 
 namespace sasim {
