@@ -5,7 +5,6 @@
 #define SASIM_SIM_DRAM_MODEL_H_
 
 #include <cstdint>
-#include <vector>
 
 #include "contract/hw_config.h"
 #include "contract/zeroed_bytes.h"
