@@ -87,4 +87,9 @@ std::unique_ptr<Device> MakeDevice(DeviceKind kind, const HwConfig& hw) {
   throw InputError("unknown device");
 }
 
+void CheckDevice(DeviceKind kind, const HwConfig& hw) {
+  if (kind == DeviceKind::kFunctional) return;
+  BareDevice probe(hw);  // the Verilated core alone: throws when no model matches `hw`
+}
+
 }  // namespace sasim

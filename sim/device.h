@@ -39,6 +39,9 @@ class Device {
 
 // Builds a device for `hw` (a Verilated model must exist for the RTL devices).
 std::unique_ptr<Device> MakeDevice(DeviceKind kind, const HwConfig& hw);
+// Throws what MakeDevice would, without building a platform (no SystemC object is made: a
+// process that forks workers checks its device with this).
+void CheckDevice(DeviceKind kind, const HwConfig& hw);
 
 }  // namespace sasim
 

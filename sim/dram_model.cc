@@ -10,7 +10,7 @@
 namespace sasim {
 
 DramModel::DramModel(const HwConfig& hw)
-    : data_(static_cast<size_t>(hw.dram_mib) << 20, 0),
+    : data_(static_cast<size_t>(hw.dram_mib) << 20),
       latency_(hw.dram_latency_cycles),
       bytes_per_cycle_(std::max<uint32_t>(1, hw.dram_bytes_per_cycle)) {}
 

@@ -5,9 +5,9 @@
 #define SASIM_SIM_DRAM_MODEL_H_
 
 #include <cstdint>
-#include <vector>
 
 #include "contract/hw_config.h"
+#include "contract/zeroed_bytes.h"
 
 namespace sasim {
 
@@ -29,7 +29,7 @@ class DramModel {
  private:
   void Check(uint32_t addr, size_t size, const char* who) const;
 
-  std::vector<uint8_t> data_;
+  ZeroedBytes data_;
   uint32_t latency_;
   uint32_t bytes_per_cycle_;
   uint64_t channel_free_ = 0;

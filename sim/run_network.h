@@ -38,6 +38,15 @@ struct RunRequest {
   std::string inject_fault;  // layer whose first weight is corrupted in DRAM
   TraceOptions trace;
   bool progress = false;  // progress lines on stderr
+  // Worker processes for RunNetworkJobs: a network's layers, or a dataset's images, are split
+  // over this many processes, each with its own device. 1: everything in this process.
+  int jobs = 1;
+  // Tests: the first layers of the groups after the first (ascending), instead of groups
+  // balanced by estimated cycles; used when jobs > 1.
+  std::vector<size_t> split_layers;
+  // Tests: false makes every group after the first aim at a start state no run has (nothing
+  // fetched), so each is found wrong and run again from the state the previous group ended in.
+  bool guess_start_state = true;
 };
 
 // Everything checked and built before a device runs.
@@ -72,6 +81,24 @@ struct NetworkRun {
 // Runs the prepared program on `device`. `trace`, when given, is the waveform window to dump.
 // Throws SimulationError when the device fails (watchdog, error status).
 NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest* trace = nullptr);
+
+// Runs the prepared program on devices of `kind`: in this process when run.request.jobs <= 1,
+// when a waveform is asked for (`trace`) or a fault injected; else in run.request.jobs worker
+// processes (sim/worker_processes.h). Layers are split into contiguous groups balanced by the
+// compiler's estimated cycles, each group run from the golden outputs it reads, starting in the
+// state the whole run has at the group's first layer (the command FIFO's fill is reproduced and
+// checked), so per-layer counters, totals and outputs are those of one process; a dataset's
+// images are split instead. Throws like RunNetwork; a worker that dies is a SimulationError.
+NetworkRun RunNetworkJobs(const PreparedRun& run, DeviceKind kind,
+                          const TraceRequest* trace = nullptr);
+
+// Whether RunNetworkJobs runs `run` in worker processes (else in this process).
+bool UsesWorkers(const PreparedRun& run);
+
+// Contiguous groups of layers [bounds[g], bounds[g+1]) for `groups` workers, balanced by
+// estimated cycles (the largest group as small as possible); fewer groups than asked when the
+// network has fewer layers.
+std::vector<size_t> SplitLayers(const Program& program, int groups);
 
 // The default hw config and the energy table of a name ("horowitz45") or a path.
 std::string DefaultHwPath();

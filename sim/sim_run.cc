@@ -6,10 +6,12 @@
 // Exit codes: 0 ran and bit-exact, 1 mismatch or simulation failure, 2 bad input.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -39,7 +41,16 @@ int Run(const Options& opt) {
   const PreparedRun prepared = PrepareRun(opt.request);
   // The device before the output places: a hw config without a model, or a waveform asked of a
   // device without RTL, is refused with nothing written.
-  std::unique_ptr<Device> device = MakeDevice(ParseDeviceKind(opt.device), prepared.hw);
+  // With worker processes (never with a waveform) no device, and no SystemC, is made in this
+  // process: it forks them.
+  const DeviceKind kind = ParseDeviceKind(opt.device);
+  const bool workers = UsesWorkers(prepared);
+  std::unique_ptr<Device> device;
+  if (workers) {
+    CheckDevice(kind, prepared.hw);
+  } else {
+    device = MakeDevice(kind, prepared.hw);
+  }
   if (prepared.trace.enabled && !device->can_trace()) {
     throw InputError(fmt::format("--trace: the {} device has no RTL to trace; use --device "
                                  "platform", DeviceKindName(device->kind())));
@@ -52,7 +63,8 @@ int Run(const Options& opt) {
   std::unique_ptr<TraceFile> trace;
   if (prepared.trace.enabled) trace = std::make_unique<TraceFile>(prepared.trace);
 
-  NetworkRun run = RunNetwork(prepared, *device, trace ? &trace->request() : nullptr);
+  NetworkRun run = workers ? RunNetworkJobs(prepared, kind)
+                           : RunNetwork(prepared, *device, trace ? &trace->request() : nullptr);
   RunResult& result = run.result;
 
   std::string trace_note;
@@ -161,6 +173,13 @@ int main(int argc, char** argv) {
   app.add_option("--inject-fault", r.inject_fault,
                  "corrupt one weight of this layer in DRAM after the golden model ran, to see "
                  "the checker catch it (exit 1)");
+  r.jobs = 0;  // the number of cores, unless given
+  app.add_option("--jobs,-j", r.jobs,
+                 "worker processes (default: the number of cores): the layers are split into "
+                 "contiguous groups run in parallel, each starting in the exact state of one "
+                 "run (counters, totals and outputs identical to --jobs 1); a --dataset splits "
+                 "its images instead. --trace and --inject-fault run in one process")
+      ->check(CLI::Range(1, 256));
   app.set_version_flag("--version", sasim::kVersion);
   try {
     app.parse(argc, argv);
@@ -169,6 +188,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   r.progress = !opt.quiet && isatty(STDERR_FILENO);
+  if (r.jobs == 0) r.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   sasim::InstallInterruptCleanup();
   return sasim::RunCatching(opt);
 }

@@ -25,6 +25,16 @@ inline InProcessRun RunInProcess(const RunRequest& request, DeviceKind kind) {
   return r;
 }
 
+// The same through RunNetworkJobs: with request.jobs > 1 the devices run in worker processes
+// forked from this one, so call it before anything in this process has elaborated SystemC.
+inline InProcessRun RunWithJobs(const RunRequest& request, DeviceKind kind) {
+  const PreparedRun prepared = PrepareRun(request);
+  InProcessRun r;
+  r.run = RunNetworkJobs(prepared, kind);
+  r.report = nlohmann::json::parse(ReportJson(r.run.result));
+  return r;
+}
+
 // Every counter that does not depend on timing equal, layer by layer.
 inline void ExpectSameUntimedCounters(const NetworkRun& a, const NetworkRun& b) {
   ASSERT_EQ(a.result.layers.size(), b.result.layers.size());

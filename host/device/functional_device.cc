@@ -17,7 +17,7 @@ using isa::Counter;
 
 FunctionalDevice::FunctionalDevice(const HwConfig& hw)
     : hw_(hw),
-      dram_(static_cast<size_t>(hw.dram_mib) << 20, 0),
+      dram_(static_cast<size_t>(hw.dram_mib) << 20),
       abuf_(hw.abuf_words()),
       wbuf_(hw.wbuf_words()),
       obuf_(hw.obuf_words()),

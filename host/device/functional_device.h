@@ -17,6 +17,7 @@
 
 #include "contract/hw_config.h"
 #include "contract/isa.h"
+#include "contract/zeroed_bytes.h"
 #include "host/runtime/hal.h"
 
 namespace sasim {
@@ -45,7 +46,7 @@ class FunctionalDevice : public Hal {
   void Count(isa::Counter c, uint64_t n) { counters_[static_cast<int>(c)] += n; }
 
   HwConfig hw_;
-  std::vector<uint8_t> dram_;
+  ZeroedBytes dram_;
   std::vector<Word> abuf_, wbuf_, obuf_;
   // The array's PE accumulators, row by row, as the last fold left them (int32, 16 columns).
   std::vector<std::array<int32_t, 16>> pe_acc_;

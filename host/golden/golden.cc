@@ -16,9 +16,9 @@ void CheckSize(const char* what, size_t got, int64_t expected) {
 
 }  // namespace
 
-std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& input,
-                               const std::vector<int8_t>& weights,
-                               const std::vector<int32_t>& bias) {
+std::vector<int32_t> Conv2dAccByTaps(const ConvShape& s, const std::vector<uint8_t>& input,
+                                     const std::vector<int8_t>& weights,
+                                     const std::vector<int32_t>& bias) {
   CheckSize("conv input", input.size(), int64_t{s.in_channels} * s.in_height * s.in_width);
   CheckSize("conv weights", weights.size(), s.reduction() * s.out_channels);
   CheckSize("conv bias", bias.size(), s.out_channels);
@@ -59,6 +59,60 @@ std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& i
     }
   }
   return std::vector<int32_t>(acc.begin(), acc.end());
+}
+
+std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& input,
+                               const std::vector<int8_t>& weights,
+                               const std::vector<int32_t>& bias) {
+  const int64_t reduction = s.reduction();
+  // Each product is at most 2^14 in magnitude: a dot product of fewer than 2^17 of them fits an
+  // int32 exactly; the bias is then added modulo 2^32 (the contract's wrap).
+  if (reduction >= (int64_t{1} << 17)) return Conv2dAccByTaps(s, input, weights, bias);
+  CheckSize("conv input", input.size(), int64_t{s.in_channels} * s.in_height * s.in_width);
+  CheckSize("conv weights", weights.size(), reduction * s.out_channels);
+  CheckSize("conv bias", bias.size(), s.out_channels);
+  const int out_h = s.out_height();
+  const int out_w = s.out_width();
+  const size_t plane = static_cast<size_t>(out_h) * out_w;
+  const size_t j_count = static_cast<size_t>(reduction);
+  // The reduction of every output pixel as one int16 row (im2col, padding taps 0), and the
+  // weights as int16 rows: each output is a dot product the compiler vectorizes (pmaddwd).
+  std::vector<int16_t> cols(plane * j_count);
+  for (int e = 0; e < out_h; ++e) {
+    for (int f = 0; f < out_w; ++f) {
+      int16_t* col = &cols[(static_cast<size_t>(e) * out_w + f) * j_count];
+      for (int c = 0; c < s.in_channels; ++c) {
+        const uint8_t* in = &input[static_cast<size_t>(c) * s.in_height * s.in_width];
+        for (int r = 0; r < s.kernel_h; ++r) {
+          const int y = e * s.stride + r - s.padding;
+          for (int q = 0; q < s.kernel_w; ++q) {
+            const int x = f * s.stride + q - s.padding;
+            const bool inside = y >= 0 && y < s.in_height && x >= 0 && x < s.in_width;
+            *col++ =
+                inside ? static_cast<int16_t>(Centered(in[static_cast<size_t>(y) * s.in_width + x]))
+                       : 0;
+          }
+        }
+      }
+    }
+  }
+  const std::vector<int16_t> w16(weights.begin(), weights.end());
+  std::vector<int32_t> acc(static_cast<size_t>(s.out_channels) * plane);
+  constexpr size_t kPixelTile = 32;  // a tile's rows stay in cache across output channels
+  for (size_t p0 = 0; p0 < plane; p0 += kPixelTile) {
+    const size_t p1 = std::min(plane, p0 + kPixelTile);
+    for (int k = 0; k < s.out_channels; ++k) {
+      const int16_t* w = &w16[static_cast<size_t>(k) * j_count];
+      for (size_t p = p0; p < p1; ++p) {
+        const int16_t* col = &cols[p * j_count];
+        int32_t dot = 0;
+        for (size_t j = 0; j < j_count; ++j) dot += int32_t{w[j]} * col[j];
+        acc[static_cast<size_t>(k) * plane + p] =
+            static_cast<int32_t>(static_cast<uint32_t>(bias[k]) + static_cast<uint32_t>(dot));
+      }
+    }
+  }
+  return acc;
 }
 
 std::vector<uint8_t> RequantizeAll(const std::vector<int32_t>& acc, const RequantParams& rq) {

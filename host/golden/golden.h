@@ -13,10 +13,16 @@
 
 namespace sasim::golden {
 
-// int32 accumulators (bias included, wrapping) of a conv, laid out [K][E][F].
+// int32 accumulators (bias included, wrapping) of a conv, laid out [K][E][F]. Each output is
+// one vectorized int16 dot product over the pixel's reduction (im2col).
 std::vector<int32_t> Conv2dAcc(const ConvShape& shape, const std::vector<uint8_t>& input,
                                const std::vector<int8_t>& weights,
                                const std::vector<int32_t>& bias);
+// The same accumulators, computed tap by tap over whole output planes (the plain loop; used for
+// reductions of 2^17 taps or more, and tests hold Conv2dAcc equal to it).
+std::vector<int32_t> Conv2dAccByTaps(const ConvShape& shape, const std::vector<uint8_t>& input,
+                                     const std::vector<int8_t>& weights,
+                                     const std::vector<int32_t>& bias);
 
 // Conv followed by the requantizer, [K][E][F] uint8.
 std::vector<uint8_t> Conv2d(const ConvShape& shape, const std::vector<uint8_t>& input,

@@ -11,6 +11,7 @@
 #include "contract/errors.h"
 #include "host/golden/golden.h"
 #include "host/io/npy.h"
+#include "host/net/random.h"
 
 namespace sasim {
 namespace {
@@ -30,8 +31,7 @@ LayerStats Stats(const Layer& layer, const std::vector<uint8_t>& out) {
   return s;
 }
 
-LayerWeights SynthesizeWeights(const Layer& layer, const std::vector<uint8_t>& in,
-                               std::mt19937& rng) {
+LayerWeights SynthesizeWeights(const Layer& layer, const std::vector<uint8_t>& in, Mt19937& rng) {
   const ConvShape& s = layer.shape;
   double sum = 0, sq = 0;
   for (uint8_t v : in) {
@@ -43,18 +43,17 @@ LayerWeights SynthesizeWeights(const Layer& layer, const std::vector<uint8_t>& i
   const double target = kTargetCodes * std::ldexp(1.0, layer.requant.shift);
   const double sigma_w =
       std::clamp(target / (std::sqrt(static_cast<double>(s.reduction())) * rms), 0.6, 60.0);
-  std::normal_distribution<double> weight(0.0, sigma_w);
+  NormalDraws weight(rng, 0.0, sigma_w);  // std::normal_distribution's values (host/net/random.h)
   LayerWeights p;
   p.weights.resize(layer.weight_count());
-  for (auto& w : p.weights)
-    w = static_cast<int8_t>(std::clamp(std::round(weight(rng)), -127.0, 127.0));
+  for (auto& w : p.weights) w = RoundToWeight(weight());
   // Biases center each channel's accumulator a little above zero, so ReLU keeps most outputs.
-  std::normal_distribution<double> offset(0.5 * target, 0.25 * target);
+  NormalDraws offset(rng, 0.5 * target, 0.25 * target);
   p.bias.resize(s.out_channels);
   for (int k = 0; k < s.out_channels; ++k) {
-    double weight_sum = 0;
+    int64_t weight_sum = 0;  // exact, as the double sum of these small integers was
     for (int64_t i = 0; i < s.reduction(); ++i) weight_sum += p.weights[k * s.reduction() + i];
-    const double b = offset(rng) - mean * weight_sum;
+    const double b = offset() - mean * static_cast<double>(weight_sum);
     p.bias[k] = static_cast<int32_t>(std::clamp(b, -2e9, 2e9));
   }
   return p;
@@ -121,7 +120,7 @@ PreparedNet PrepareNet(const compiler::NetSpec& spec, Network net, std::vector<u
   PreparedNet p;
   p.net = std::move(net);
   p.input = std::move(input);
-  std::mt19937 rng(spec.seed);
+  Mt19937 rng(spec.seed);               // std::mt19937's sequence
   std::set<std::string> given_out_exp;  // adds whose net file gives output_exp
   for (const auto& l : spec.layers) {
     if (l.type == "add" && l.output_exp) given_out_exp.insert(l.name);

@@ -31,6 +31,14 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+// How the run was split over worker processes.
+std::string SplitText(const RunResult& run) {
+  if (run.workers <= 1) return "one process";
+  std::string t = "split by " + run.split_by + ":";
+  for (const auto& g : run.split) t += " [" + g + "]";
+  return t;
+}
+
 // A round step for about `ticks` axis ticks up to `max`.
 double NiceStep(double max, int ticks) {
   const double raw = max / ticks;
@@ -211,7 +219,8 @@ std::string ReportHtml(const RunResult& run) {
       hw.obuf_bytes / 1024, hw.dram_bytes_per_cycle, hw.dram_latency_cycles, hw.dram_mib,
       hw.clock_mhz);
 
-  return fmt::format(R"(<!DOCTYPE html>
+  return fmt::format(
+      R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>sasim report: {net}</title>
 <style>
@@ -238,6 +247,7 @@ svg .grid {{ stroke: #e4e4e4; }} svg .mark {{ stroke: #000; stroke-width: 2.5; }
 <tr><td>DRAM</td><td>{dram} B</td><td>read {dread} B, written {dwrite} B</td></tr>
 <tr><td>energy</td><td id="total-energy">{energy:.3f} uJ</td><td>arithmetic {arith:.3f} uJ = {pct:.1f}% of the same MACs in FP32 ({fp32:.3f} uJ)</td></tr>
 <tr><td>simulation</td><td>{wall:.2f} s wall</td><td>{mcps:.3f} M cycles/s</td></tr>
+<tr><td>workers</td><td>{workers}</td><td>{split}</td></tr>
 </table>
 <h2>Where the cycles go</h2>
 {cycles_chart}
@@ -255,34 +265,28 @@ svg .grid {{ stroke: #e4e4e4; }} svg .mark {{ stroke: #000; stroke-width: 2.5; }
 times the table's picojoules (docs/energy.md).</p>
 </body></html>
 )",
-                     fmt::arg("net", Escape(run.net)), fmt::arg("net_path", Escape(run.net_path)),
-                     fmt::arg("hw", Escape(hw.name)), fmt::arg("input", Escape(run.input)),
-                     fmt::arg("table", Escape(run.energy_table.name)),
-                     fmt::arg("vclass", run.bit_exact ? "ok" : "bad"),
-                     fmt::arg("verdict", run.bit_exact
-                                             ? "bit-exact: every layer matches the golden model"
-                                             : "NOT bit-exact: see the layer table"),
-                     fmt::arg("cycles", run.cycles),
-                     fmt::arg("ms", run.cycles / (hw.clock_mhz * 1e3)),
-                     fmt::arg("mhz", hw.clock_mhz), fmt::arg("roof", run.roofline_cycles),
-                     fmt::arg("ratio", run.roofline_cycles > 0 ? run.cycles / run.roofline_cycles
-                                                               : 0.0),
-                     fmt::arg("macs", run.macs), fmt::arg("util", 100 * run.utilization),
-                     fmt::arg("dram", run.dram_read_bytes + run.dram_write_bytes),
-                     fmt::arg("dread", run.dram_read_bytes),
-                     fmt::arg("dwrite", run.dram_write_bytes),
-                     fmt::arg("energy", run.energy.total() / 1e6),
-                     fmt::arg("arith", run.energy.compute() / 1e6),
-                     fmt::arg("pct", run.energy.fp32_equivalent > 0
-                                         ? 100 * run.energy.compute() / run.energy.fp32_equivalent
-                                         : 0.0),
-                     fmt::arg("fp32", run.energy.fp32_equivalent / 1e6),
-                     fmt::arg("wall", run.wall_seconds),
-                     fmt::arg("mcps", run.wall_seconds > 0 ? run.cycles / run.wall_seconds / 1e6
-                                                           : 0.0),
-                     fmt::arg("cycles_chart", cycles_chart), fmt::arg("util_chart", util_chart),
-                     fmt::arg("energy_chart", energy_chart), fmt::arg("fp32_chart", fp32_chart),
-                     fmt::arg("rows", rows), fmt::arg("hw_rows", hw_rows));
+      fmt::arg("net", Escape(run.net)), fmt::arg("net_path", Escape(run.net_path)),
+      fmt::arg("hw", Escape(hw.name)), fmt::arg("input", Escape(run.input)),
+      fmt::arg("table", Escape(run.energy_table.name)),
+      fmt::arg("vclass", run.bit_exact ? "ok" : "bad"),
+      fmt::arg("verdict", run.bit_exact ? "bit-exact: every layer matches the golden model"
+                                        : "NOT bit-exact: see the layer table"),
+      fmt::arg("cycles", run.cycles), fmt::arg("ms", run.cycles / (hw.clock_mhz * 1e3)),
+      fmt::arg("mhz", hw.clock_mhz), fmt::arg("roof", run.roofline_cycles),
+      fmt::arg("ratio", run.roofline_cycles > 0 ? run.cycles / run.roofline_cycles : 0.0),
+      fmt::arg("macs", run.macs), fmt::arg("util", 100 * run.utilization),
+      fmt::arg("dram", run.dram_read_bytes + run.dram_write_bytes),
+      fmt::arg("dread", run.dram_read_bytes), fmt::arg("dwrite", run.dram_write_bytes),
+      fmt::arg("energy", run.energy.total() / 1e6), fmt::arg("arith", run.energy.compute() / 1e6),
+      fmt::arg("pct", run.energy.fp32_equivalent > 0
+                          ? 100 * run.energy.compute() / run.energy.fp32_equivalent
+                          : 0.0),
+      fmt::arg("fp32", run.energy.fp32_equivalent / 1e6), fmt::arg("wall", run.wall_seconds),
+      fmt::arg("workers", run.workers), fmt::arg("split", Escape(SplitText(run))),
+      fmt::arg("mcps", run.wall_seconds > 0 ? run.cycles / run.wall_seconds / 1e6 : 0.0),
+      fmt::arg("cycles_chart", cycles_chart), fmt::arg("util_chart", util_chart),
+      fmt::arg("energy_chart", energy_chart), fmt::arg("fp32_chart", fp32_chart),
+      fmt::arg("rows", rows), fmt::arg("hw_rows", hw_rows));
 }
 
 }  // namespace sasim

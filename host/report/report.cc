@@ -70,6 +70,18 @@ void Summarize(RunResult* run) {
 
 namespace {
 
+// How the run was split over worker processes, or "" when one process ran it.
+std::string ParallelLine(const RunResult& run) {
+  if (run.workers <= 1) return "";
+  std::string groups;
+  for (const auto& g : run.split) groups += (groups.empty() ? "" : " | ") + g;
+  return fmt::format("{} worker processes, split by {}: {}{}\n", run.workers, run.split_by, groups,
+                     run.reruns ? fmt::format(" ({} group(s) run again to start in the exact "
+                                              "state of one run)",
+                                              run.reruns)
+                                : "");
+}
+
 nlohmann::json EnergyJson(const Energy& e) {
   nlohmann::json by = nlohmann::json::object();
   for (const auto& [name, pj] : e.Components()) by[name] = pj;
@@ -172,6 +184,10 @@ std::string ReportJson(const RunResult& run) {
         {"prepare_seconds", run.prepare_seconds}}},
       {"layers", layers}};
   report["energy"] = EnergyJson(run.energy);
+  report["parallel"] = {{"workers", run.workers},
+                        {"split_by", run.split_by.empty() ? "none" : run.split_by},
+                        {"groups", run.split},
+                        {"reruns", run.reruns}};
   if (run.dataset_images > 0) {
     report["dataset"] = {{"path", run.dataset_path},
                          {"images", run.dataset_images},
@@ -290,6 +306,7 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
         "simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
         "preparation {:.2f} s\n",
         run.wall_seconds, run.cycles / run.wall_seconds / 1e6, run.device, run.prepare_seconds);
+    t += ParallelLine(run);
   } else {
     t += fmt::format(
         "cycles: not measured (the {} device runs no clock; cycle and stall "
@@ -297,6 +314,7 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
         run.device, run.roofline_cycles);
     t += fmt::format("simulation {:.2f} s wall on the {} device, preparation {:.2f} s\n",
                      run.wall_seconds, run.device, run.prepare_seconds);
+    t += ParallelLine(run);
   }
   t += fmt::format(
       "energy {:.3f} uJ with table '{}'; its arithmetic {:.3f} uJ is {:.1f}% of the same "

@@ -69,6 +69,12 @@ struct RunResult {
   size_t dataset_exact_images = 0;
   size_t dataset_correct = 0;
   bool dataset_labelled = false;
+  // Worker processes that ran it (sim_run --jobs) and how the run was split among them: one
+  // entry per worker, e.g. "conv1..conv2" or "images 0..31".
+  int workers = 1;
+  std::string split_by;  // "layers", "images" or "" (one process)
+  std::vector<std::string> split;
+  int reruns = 0;  // groups run again to start in the exact state of the whole run
 };
 
 // What a layer's counters warn about (e.g. wrapped accumulations), one sentence each.

@@ -49,7 +49,28 @@ TEST(GraphNetTest, PartialSumsWithAPoolPassOnTheSmallConfig) {
 }
 
 TEST(GraphNetTest, GraphOpsOnThePlatform) {
+  // First split at every layer, one worker process each (forked before this process elaborates
+  // SystemC): an add reads a tensor made several layers, and groups, before it.
+  RunRequest request;
+  request.net_path = kSource + "/tests/data/nets/graph_ops.yaml";
+  const size_t layers = PrepareRun(request).prepared.net.layers.size();
+  request.jobs = static_cast<int>(layers);
+  for (size_t a = 1; a < layers; ++a) request.split_layers.push_back(a);
+  const InProcessRun split = testcases::RunWithJobs(request, DeviceKind::kPlatform);
+  request.jobs = 3;  // and balanced over three, each later group first aimed at a wrong state
+  request.split_layers.clear();
+  request.guess_start_state = false;
+  const InProcessRun three = testcases::RunWithJobs(request, DeviceKind::kPlatform);
   const InProcessRun r = RunNet("tests/data/nets/graph_ops.yaml", DeviceKind::kPlatform);
+  for (const InProcessRun* s : {&split, &three}) {
+    EXPECT_EQ(s->report["layers"], r.report["layers"]) << s->report["parallel"];
+    EXPECT_EQ(s->report["totals"]["cycles"], r.report["totals"]["cycles"]);
+    EXPECT_EQ(s->run.outputs, r.run.outputs);
+  }
+  EXPECT_EQ(split.report["parallel"]["workers"], static_cast<int>(layers));
+  EXPECT_EQ(three.report["parallel"]["workers"], 3);
+  EXPECT_EQ(split.report["parallel"]["reruns"], 0);  // every group started as one run does
+  EXPECT_EQ(three.report["parallel"]["reruns"], 2);  // found out, run again from the right one
   EXPECT_EQ(r.report["bit_exact"], true);
   // The vector unit's layers count their work: lane operations, reads and writes, no MACs.
   for (const auto& l : r.report["layers"]) {

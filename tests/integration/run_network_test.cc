@@ -35,7 +35,28 @@ RunRequest NetRequest(const std::string& net) {
 }
 
 TEST(RunNetworkTest, Vgg8EndToEnd) {
+  // First on 2 and 3 worker processes (forked before this process elaborates SystemC).
+  std::vector<InProcessRun> split;
+  for (int jobs : {2, 3}) {
+    RunRequest request = NetRequest("configs/vgg8.yaml");
+    request.jobs = jobs;
+    split.push_back(testcases::RunWithJobs(request, DeviceKind::kPlatform));
+  }
   const auto [run, report] = RunInProcess(NetRequest("configs/vgg8.yaml"), DeviceKind::kPlatform);
+  // Layers split over workers, each group started in the state of the whole run: every
+  // counter of every layer, the totals and every output as in one process.
+  for (const InProcessRun& s : split) {
+    const int workers = s.report["parallel"]["workers"];
+    EXPECT_EQ(s.report["parallel"]["split_by"], "layers");
+    EXPECT_EQ(s.report["parallel"]["groups"].size(), static_cast<size_t>(workers));
+    EXPECT_GE(workers, 2);
+    EXPECT_EQ(s.report["layers"], report["layers"]) << workers << " workers";
+    EXPECT_EQ(s.report["totals"]["cycles"], report["totals"]["cycles"]) << workers << " workers";
+    EXPECT_EQ(s.report["energy"], report["energy"]) << workers << " workers";
+    EXPECT_EQ(s.run.outputs, run.outputs) << workers << " workers";
+  }
+  EXPECT_EQ(split[1].report["parallel"]["workers"], 3);
+  EXPECT_EQ(report["parallel"]["workers"], 1);
   EXPECT_EQ(report["bit_exact"], true);
   EXPECT_EQ(report["totals"]["macs"], 168002816);
   const std::vector<std::string> names = {"conv1", "conv2", "conv3", "conv4",
@@ -132,7 +153,15 @@ TEST(RunNetworkTest, CifarBatchAsADataset) {
   const fs::path batch = WriteCifar(&image);  // two records, labels 3 and 4
   RunRequest request = NetRequest("tests/data/nets/cifar_net.yaml");
   request.dataset = batch.string();
+  request.jobs = 2;  // one image per worker process (forked before SystemC elaborates here)
+  const InProcessRun split = testcases::RunWithJobs(request, DeviceKind::kPlatform);
+  request.jobs = 1;
   const auto [run, report] = RunInProcess(request, DeviceKind::kPlatform);
+  EXPECT_EQ(split.report["parallel"]["split_by"], "images");
+  EXPECT_EQ(split.report["parallel"]["groups"], nlohmann::json({"images 0..0", "images 1..1"}));
+  EXPECT_EQ(split.run.predictions_csv, run.predictions_csv);
+  EXPECT_EQ(split.report["dataset"], report["dataset"]);
+  EXPECT_EQ(split.report["layers"], report["layers"]);
   EXPECT_EQ(report["dataset"]["images"], 2);
   EXPECT_EQ(report["dataset"]["bit_exact_images"], 2);
   ASSERT_TRUE(report["dataset"].contains("top1"));

@@ -80,7 +80,24 @@ TEST(SimRunTest, TinyNetEndToEnd) {
   const std::string csv = Slurp(out / "cycles.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
   EXPECT_FALSE(fs::exists(out / "report.json.tmp"));
-  fs::remove_all(out);
+  // --jobs 3: three worker processes; every layer's counters and the totals as with --jobs 1.
+  const fs::path split = FreshDir("tiny_jobs");
+  const Result r3 = SimRun("--net " + (kSource / "configs/tiny.yaml").string() +
+                           " --jobs 3 --out " + split.string());
+  ASSERT_EQ(r3.exit_code, 0) << r3.out << r3.err;
+  const auto report3 = nlohmann::json::parse(Slurp(split / "report.json"));
+  EXPECT_EQ(report3["parallel"]["workers"], 3);
+  EXPECT_NE(r3.out.find("3 worker processes, split by layers: "), std::string::npos) << r3.out;
+  const fs::path one = FreshDir("tiny_one");
+  ASSERT_EQ(SimRun("--net " + (kSource / "configs/tiny.yaml").string() + " --jobs 1 --out " +
+                   one.string())
+                .exit_code,
+            0);
+  const auto report1 = nlohmann::json::parse(Slurp(one / "report.json"));
+  EXPECT_EQ(report1["parallel"]["workers"], 1);
+  EXPECT_EQ(report3["layers"], report1["layers"]);
+  EXPECT_EQ(report3["totals"]["cycles"], report1["totals"]["cycles"]);
+  for (const auto& d : {out, split, one}) fs::remove_all(d);
 }
 
 TEST(SimRunTest, InjectedFaultIsCaughtWithLayerIndexAndValues) {
@@ -105,6 +122,8 @@ TEST(SimRunTest, HelpVersionAndUsageErrors) {
   EXPECT_NE(version.out.find("sim_run (sasim)"), std::string::npos);
   EXPECT_EQ(SimRun("").exit_code, 2);  // --net is required
   EXPECT_EQ(SimRun("--net x.yaml --frobnicate").exit_code, 2);
+  EXPECT_EQ(SimRun("--net x.yaml --jobs 0").exit_code, 2);  // at least one worker
+  EXPECT_NE(SimRun("--help").out.find("--jobs"), std::string::npos);
   const Result missing = SimRun("--net /nonexistent/net.yaml");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_EQ(missing.err, "sim_run: error: /nonexistent/net.yaml: cannot open file\n");

@@ -1,8 +1,10 @@
 // The golden model against small cases computed by hand, so the reference itself is checked.
 #include "host/golden/golden.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -44,6 +46,41 @@ TEST(GoldenConvTest, ChannelsAndOutputChannelsUseOihw) {
   // x[c][w]: c0 = {1, 2}, c1 = {3, -4}; w[o][c]: o0 = {1, 1}, o1 = {2, -1}; bias {0, 100}.
   const auto acc = Conv2dAcc(s, Codes({1, 2, 3, -4}), {1, 1, 2, -1}, {0, 100});
   EXPECT_EQ(acc, (std::vector<int32_t>{4, -2, 100 + 2 - 3, 100 + 4 + 4}));
+}
+
+TEST(GoldenConvTest, DotProductsEqualTheTapByTapLoop) {
+  // Strides, padding, odd shapes, extreme codes and weights (-128 x -128), and biases that
+  // make the sum wrap: the vectorized im2col path must give every accumulator the plain loop
+  // gives.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> code(0, 255), weight(-128, 127), small(1, 5);
+  for (int trial = 0; trial < 40; ++trial) {
+    ConvShape s{.in_channels = small(rng) * 7,
+                .in_height = small(rng) + 4,
+                .in_width = small(rng) + 3,
+                .out_channels = small(rng) * 3,
+                .kernel_h = small(rng) % 3 + 1,
+                .kernel_w = small(rng) % 3 + 1,
+                .stride = small(rng) % 2 + 1,
+                .padding = small(rng) % 2};
+    std::vector<uint8_t> x(static_cast<size_t>(s.in_channels) * s.in_height * s.in_width);
+    for (auto& v : x) v = static_cast<uint8_t>(trial % 4 == 0 ? 0 : code(rng));
+    std::vector<int8_t> w(static_cast<size_t>(s.reduction()) * s.out_channels);
+    for (auto& v : w) v = static_cast<int8_t>(trial % 4 == 0 ? -128 : weight(rng));
+    std::vector<int32_t> bias(s.out_channels);
+    for (size_t k = 0; k < bias.size(); ++k) {
+      bias[k] =
+          k % 2 ? std::numeric_limits<int32_t>::max() - 5 : std::numeric_limits<int32_t>::min() + 5;
+    }
+    const auto acc = Conv2dAcc(s, x, w, bias);
+    EXPECT_EQ(acc, Conv2dAccByTaps(s, x, w, bias)) << "trial " << trial;
+    if (trial % 4 == 0) {  // every product +2^14, odd channels' bias near INT32_MAX: wrapped
+      const size_t plane = static_cast<size_t>(s.out_width()) * s.out_height();
+      EXPECT_TRUE(std::any_of(acc.begin() + plane, acc.begin() + 2 * plane,
+                              [](int32_t a) { return a < 0; }))
+          << "trial " << trial;
+    }
+  }
 }
 
 TEST(GoldenConvTest, RequantizesWithReluAndShift) {
