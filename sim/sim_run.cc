@@ -4,6 +4,7 @@
 // library's (sim/run_network.h); this file is the command line: options, output places, report
 // files, the summary and exit codes.
 // Exit codes: 0 ran and bit-exact, 1 mismatch or simulation failure, 2 bad input.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -188,7 +189,14 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   r.progress = !opt.quiet && isatty(STDERR_FILENO);
-  if (r.jobs == 0) r.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (r.jobs == 0) {
+    // The cores this process may run on (a container's or taskset's limit), not the machine's.
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    const int usable = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
+    r.jobs =
+        usable > 0 ? usable : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   sasim::InstallInterruptCleanup();
   return sasim::RunCatching(opt);
 }

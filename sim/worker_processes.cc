@@ -98,20 +98,31 @@ std::vector<std::string> RunInProcesses(int count, const std::function<std::stri
     std::string bytes;
     int wait_status = 0;
     bool reaped = false;
+    bool killed = false;  // SIGKILLed by us, after another worker failed
   };
   std::vector<Child> children(count);
   const pid_t parent = getpid();
   std::fflush(nullptr);  // nothing buffered is written twice
   for (int i = 0; i < count; ++i) {
+    // A failed set-up stops and reaps the workers already started, closing their pipes.
+    auto failed = [&](const char* what) {
+      const std::string why = fmt::format("{}: {}", what, std::strerror(errno));
+      for (int j = 0; j < i; ++j) {
+        close(children[j].fd);
+        kill(children[j].pid, SIGKILL);
+        while (waitpid(children[j].pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+      return SimulationError(why);
+    };
     int fds[2];
-    if (pipe(fds) != 0) throw SimulationError(fmt::format("pipe: {}", std::strerror(errno)));
+    if (pipe(fds) != 0) throw failed("pipe");
     const pid_t pid = fork();
     if (pid < 0) {
+      const SimulationError error = failed("fork");
       close(fds[0]);
       close(fds[1]);
-      for (int j = 0; j < i; ++j) kill(children[j].pid, SIGKILL);
-      for (int j = 0; j < i; ++j) waitpid(children[j].pid, nullptr, 0);
-      throw SimulationError(fmt::format("fork: {}", std::strerror(errno)));
+      throw error;
     }
     if (pid == 0) {
       close(fds[0]);
@@ -154,7 +165,10 @@ std::vector<std::string> RunInProcesses(int count, const std::function<std::stri
       if (!stopping && (c.bytes.size() <= sizeof(uint64_t) || c.bytes[0] != kOk)) {
         stopping = true;
         for (Child& other : children) {
-          if (other.fd >= 0) kill(other.pid, SIGKILL);
+          if (other.fd >= 0) {
+            kill(other.pid, SIGKILL);
+            other.killed = true;
+          }
         }
       }
     }
@@ -168,14 +182,15 @@ std::vector<std::string> RunInProcesses(int count, const std::function<std::stri
   std::vector<std::string> results;
   for (int i = 0; i < count; ++i) {
     Child& c = children[i];
-    const bool killed_by_us =
-        stopping && WIFSIGNALED(c.wait_status) && WTERMSIG(c.wait_status) == SIGKILL;
-    uint64_t size = UINT64_MAX;
-    if (c.bytes.size() >= 1 + sizeof size) {
+    // Whole: status byte, message, and the message's length, which matches.
+    uint64_t size = 0;
+    bool whole = c.bytes.size() >= 1 + sizeof size;
+    if (whole) {
       std::memcpy(&size, c.bytes.data() + c.bytes.size() - sizeof size, sizeof size);
+      whole = size == c.bytes.size() - 1 - sizeof size;
     }
-    if (size != c.bytes.size() - 1 - sizeof size) {
-      if (killed_by_us) continue;  // the failure that stopped it is reported instead
+    if (!whole) {
+      if (c.killed) continue;  // the failure that stopped it is reported instead
       throw SimulationError(
           fmt::format("{}: the worker process {}", describe(i), HowItDied(c.wait_status)));
     }

@@ -75,12 +75,18 @@ std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& i
   const int out_w = s.out_width();
   const size_t plane = static_cast<size_t>(out_h) * out_w;
   const size_t j_count = static_cast<size_t>(reduction);
-  // The reduction of every output pixel as one int16 row (im2col, padding taps 0), and the
-  // weights as int16 rows: each output is a dot product the compiler vectorizes (pmaddwd).
-  std::vector<int16_t> cols(plane * j_count);
-  for (int e = 0; e < out_h; ++e) {
-    for (int f = 0; f < out_w; ++f) {
-      int16_t* col = &cols[(static_cast<size_t>(e) * out_w + f) * j_count];
+  // The reduction of each output pixel as one int16 row (im2col, padding taps 0), built for a
+  // tile of pixels at a time (memory O(tile x reduction)), and the weights as int16 rows: each
+  // output is a dot product the compiler vectorizes (pmaddwd).
+  const std::vector<int16_t> w16(weights.begin(), weights.end());
+  std::vector<int32_t> acc(static_cast<size_t>(s.out_channels) * plane);
+  constexpr size_t kPixelTile = 32;  // a tile's rows stay in cache across output channels
+  std::vector<int16_t> cols(kPixelTile * j_count);
+  for (size_t p0 = 0; p0 < plane; p0 += kPixelTile) {
+    const size_t p1 = std::min(plane, p0 + kPixelTile);
+    for (size_t p = p0; p < p1; ++p) {
+      const int e = static_cast<int>(p / out_w), f = static_cast<int>(p % out_w);
+      int16_t* col = &cols[(p - p0) * j_count];
       for (int c = 0; c < s.in_channels; ++c) {
         const uint8_t* in = &input[static_cast<size_t>(c) * s.in_height * s.in_width];
         for (int r = 0; r < s.kernel_h; ++r) {
@@ -95,16 +101,10 @@ std::vector<int32_t> Conv2dAcc(const ConvShape& s, const std::vector<uint8_t>& i
         }
       }
     }
-  }
-  const std::vector<int16_t> w16(weights.begin(), weights.end());
-  std::vector<int32_t> acc(static_cast<size_t>(s.out_channels) * plane);
-  constexpr size_t kPixelTile = 32;  // a tile's rows stay in cache across output channels
-  for (size_t p0 = 0; p0 < plane; p0 += kPixelTile) {
-    const size_t p1 = std::min(plane, p0 + kPixelTile);
     for (int k = 0; k < s.out_channels; ++k) {
       const int16_t* w = &w16[static_cast<size_t>(k) * j_count];
       for (size_t p = p0; p < p1; ++p) {
-        const int16_t* col = &cols[p * j_count];
+        const int16_t* col = &cols[(p - p0) * j_count];
         int32_t dot = 0;
         for (size_t j = 0; j < j_count; ++j) dot += int32_t{w[j]} * col[j];
         acc[static_cast<size_t>(k) * plane + p] =

@@ -86,6 +86,22 @@ TEST(WorkerProcessesTest, AProcessThatDiesIsAnErrorNamingIt) {
               std::string::npos)
         << e.what();
   }
+  // Killed from outside (as by the out-of-memory killer) with the signal the parent uses to stop
+  // the others: still named, not taken for one the parent stopped.
+  try {
+    RunInProcesses(
+        2,
+        [](int i) -> std::string {
+          if (i == 1) raise(SIGKILL);
+          return "ok";
+        },
+        Name);
+    FAIL() << "no exception";
+  } catch (const SimulationError& e) {
+    EXPECT_NE(std::string(e.what()).find("task 1: the worker process died of signal 9"),
+              std::string::npos)
+        << e.what();
+  }
   try {
     RunInProcesses(
         1, [](int) -> std::string { _exit(7); }, Name);
