@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -46,14 +48,19 @@ TEST(WorkerProcessesTest, ResultsComeBackInTaskOrderFromOtherProcesses) {
 TEST(WorkerProcessesTest, AnExceptionComesBackWithItsTypeAndTheTaskNamed) {
   const auto task = [](int i) -> std::string {
     if (i == 1) throw InputError("bad weights");
-    if (i == 2) throw SimulationError("watchdog: no progress");
+    if (i == 2) {
+      // Fails later: task 1's failure stops it (which of two failures is told depends on
+      // which ends first).
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      throw SimulationError("watchdog: no progress");
+    }
     return "ok";
   };
   try {
     RunInProcesses(3, task, Name);
     FAIL() << "no exception";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), "task 1: bad weights");  // the first failing task
+    EXPECT_EQ(std::string(e.what()), "task 1: bad weights");
   }
   try {
     RunInProcesses(
