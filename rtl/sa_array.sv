@@ -129,17 +129,28 @@ module sa_array #(
     end
   end
 
+  // The deskew's buffers (below) are Cols-1 deep too and share the column pointer: every
+  // circular buffer of the array is written here, once per cycle.
+  logic [Cols*32-1:0] bottom_res;  // the bottom row's drain registers
+  logic [Cols*8-1:0]  bottom_q;    // ... requantized
+  logic [Cols*32-1:0] res_ring_q [WgtDepth];
+  logic [Cols*8-1:0]  q_ring_q   [WgtDepth];
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       for (int unsigned i = 0; i < ActDepth; i++) act_ring_q[i] <= '0;
       for (int unsigned i = 0; i < WgtDepth; i++) begin
         wgt_ring_q[i]  <= '0;
         bias_ring_q[i] <= '0;
+        res_ring_q[i]  <= '0;
+        q_ring_q[i]    <= '0;
       end
     end else begin
       act_ring_q[act_wr_q]  <= in_act_q;
       wgt_ring_q[wgt_wr_q]  <= in_wgt_q;
       bias_ring_q[wgt_wr_q] <= in_bias_q;
+      res_ring_q[wgt_wr_q]  <= bottom_res;
+      q_ring_q[wgt_wr_q]    <= bottom_q;
     end
   end
 
@@ -173,7 +184,6 @@ module sa_array #(
   // ---------------------------------------------------------------------------------------------
   // The PE grid.
   logic [Cols-1:0]         bottom_valid, bottom_last;
-  logic [Cols*32-1:0]      bottom_res;
   logic                    grid_busy;
   logic [Cols-1:0]         drain_active;
   logic [Cols*RowIdxW-1:0] drain_cnt;
@@ -234,7 +244,6 @@ module sa_array #(
   end
 
   // Requantizers, one per column, on the bottom row's drain registers.
-  logic [Cols*8-1:0] bottom_q;
   for (genvar c = 0; c < Cols; c++) begin : g_requant
     sa_requant u_requant (
       .acc_i   (bottom_res[32*c +: 32]),
@@ -247,20 +256,7 @@ module sa_array #(
 
   // Deskew: column c drains c cycles after column 0, so it is delayed by Cols-1-c to line up with
   // the last: a circular buffer of the bottom row, written every cycle, column c read from the
-  // entry written Cols-1-c cycles ago.
-  logic [Cols*32-1:0] res_ring_q [WgtDepth];
-  logic [Cols*8-1:0]  q_ring_q   [WgtDepth];
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (int unsigned i = 0; i < WgtDepth; i++) begin
-        res_ring_q[i] <= '0;
-        q_ring_q[i]   <= '0;
-      end
-    end else begin
-      res_ring_q[wgt_wr_q] <= bottom_res;
-      q_ring_q[wgt_wr_q]   <= bottom_q;
-    end
-  end
+  // entry written Cols-1-c cycles ago (res_ring_q, q_ring_q: written with the feeders' buffers).
 
   // The result stream by column (traced: waveform views show column 0).
   /* verilator tracing_on */

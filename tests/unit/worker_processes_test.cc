@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,47 +77,34 @@ TEST(WorkerProcessesTest, AnExceptionComesBackWithItsTypeAndTheTaskNamed) {
   }
 }
 
-TEST(WorkerProcessesTest, AProcessThatDiesIsAnErrorNamingIt) {
+// The SimulationError of RunInProcesses(count, task), which must throw one.
+std::string ErrorOf(int count, const std::function<std::string(int)>& task) {
   try {
-    RunInProcesses(
-        2,
-        [](int i) -> std::string {
-          // SIGTERM, not SIGSEGV (ASan, `make asan`, catches a SEGV and exits with a code) nor
-          // SIGKILL (what the parent sends to stop the others).
-          if (i == 0) raise(SIGTERM);
-          return "ok";
-        },
-        Name);
-    FAIL() << "no exception";
+    RunInProcesses(count, task, Name);
   } catch (const SimulationError& e) {
-    EXPECT_NE(std::string(e.what()).find("task 0: the worker process died of signal 15"),
-              std::string::npos)
-        << e.what();
+    return e.what();
   }
+  ADD_FAILURE() << "no SimulationError";
+  return "";
+}
+
+TEST(WorkerProcessesTest, AProcessThatDiesIsAnErrorNamingIt) {
+  // SIGTERM, not SIGSEGV (ASan, `make asan`, catches a SEGV and exits with a code) nor SIGKILL
+  // (what the parent sends to stop the others).
+  std::string error = ErrorOf(2, [](int i) -> std::string {
+    if (i == 0) raise(SIGTERM);
+    return "ok";
+  });
+  EXPECT_NE(error.find("task 0: the worker process died of signal 15"), std::string::npos) << error;
   // Killed from outside (as by the out-of-memory killer) with the signal the parent uses to stop
   // the others: still named, not taken for one the parent stopped.
-  try {
-    RunInProcesses(
-        2,
-        [](int i) -> std::string {
-          if (i == 1) raise(SIGKILL);
-          return "ok";
-        },
-        Name);
-    FAIL() << "no exception";
-  } catch (const SimulationError& e) {
-    EXPECT_NE(std::string(e.what()).find("task 1: the worker process died of signal 9"),
-              std::string::npos)
-        << e.what();
-  }
-  try {
-    RunInProcesses(
-        1, [](int) -> std::string { _exit(7); }, Name);
-    FAIL() << "no exception";
-  } catch (const SimulationError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "task 0: the worker process exited with code 7 without a result");
-  }
+  error = ErrorOf(2, [](int i) -> std::string {
+    if (i == 1) raise(SIGKILL);
+    return "ok";
+  });
+  EXPECT_NE(error.find("task 1: the worker process died of signal 9"), std::string::npos) << error;
+  EXPECT_EQ(ErrorOf(1, [](int) -> std::string { _exit(7); }),
+            "task 0: the worker process exited with code 7 without a result");
 }
 
 TEST(WorkerProcessesTest, AFailureStopsTheOthersInsteadOfWaitingForThem) {
