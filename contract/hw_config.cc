@@ -12,7 +12,7 @@ const std::vector<HwKey>& HwKeys() {
   static const std::vector<HwKey> keys = {
       {"name", T::kString, "", 1, 64, 1, "", nullptr, "name of the configuration, shown in reports",
        &HwConfig::name, 1},
-      {"array_rows", T::kInt, "", 4, 64, 4, "a 2x2 pool window is 4 rows", nullptr,
+      {"array_rows", T::kInt, "", 4, 128, 4, "a 2x2 pool window is 4 rows", nullptr,
        "array rows (output pixels per fold)", &HwConfig::array_rows, 1},
       {"array_cols", T::kInt, "", 16, 16, 1, "", nullptr,
        "array columns (output channels per fold); the RTL supports 16", &HwConfig::array_cols, 1},
