@@ -44,7 +44,7 @@ def instructions_per_cycle(sim_run, out):
     profile = os.path.join(out, "callgrind.out")
     subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + profile,
                     "--log-file=/dev/null", sim_run, "--net", net, "--out", out, "--quiet",
-                    "--no-html"] + jobs_flag(sim_run, 1), check=True, stdout=subprocess.DEVNULL)
+                    "--no-html", "--jobs", "1"], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "report.json")) as f:
         cycles = json.load(f)["totals"]["cycles"]
     listing = subprocess.run(["callgrind_annotate", "--threshold=100", profile],
@@ -60,11 +60,6 @@ def instructions_per_cycle(sim_run, out):
     return total / cycles, model / cycles
 
 
-def jobs_flag(sim_run, n):
-    help_text = subprocess.run([sim_run, "--help"], capture_output=True, text=True).stdout
-    return ["--jobs", str(n)] if "--jobs" in help_text else []
-
-
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -75,9 +70,7 @@ def main():
         for name, net in NETS:
             net = os.path.join(ROOT, net)
             for jobs in sorted({1, cores}):
-                flag = jobs_flag(sim_run, jobs)
-                if jobs > 1 and not flag:
-                    continue
+                flag = ["--jobs", str(jobs)]
                 walls = []
                 report = None
                 for _ in range(runs):
