@@ -1,8 +1,10 @@
 // The command stream of one layer as the emitters write it, with the job bookkeeping they share:
 // LOAD/STORE/SNAPSHOT are DMA jobs and COMPUTE/VECTOR compute jobs, each engine finishing its
-// jobs in order. A DMA job and a VECTOR are dispatched only when their engine is idle, so issuing
-// one implies that every earlier job of that engine is done; a COMPUTE may start while the one
-// before it still drains (docs/isa.md), so it implies nothing. A SYNC is written only for a
+// jobs in order. DMA jobs wait in the engine's queue and run two at a time (isa::kDmaQueueDepth,
+// kDmaSlots), so issuing DMA job n implies only that jobs up to n - 1 - kDmaQueueDepth -
+// kDmaSlots + 1 are done; a VECTOR is dispatched only when the
+// compute engine is idle, so it implies every earlier compute job is; a COMPUTE may start while
+// the one before it still drains (docs/isa.md), so it implies nothing. A SYNC is written only for a
 // dependency not already implied. Internal to the compiler.
 #ifndef SASIM_COMPILER_JOB_STREAM_H_
 #define SASIM_COMPILER_JOB_STREAM_H_
@@ -44,7 +46,8 @@ class JobStream {
   uint32_t Transfer(isa::Opcode op, const isa::Transfer& t) {
     out_->push_back(isa::EncodeTransfer(op, t));
     ++(op == isa::Opcode::kLoad ? stats_.loads : stats_.stores);
-    known_dma_ = std::max(known_dma_, next_dma_);
+    constexpr uint32_t kUnfinished = isa::kDmaQueueDepth + isa::kDmaSlots - 1;
+    if (next_dma_ > kUnfinished) known_dma_ = std::max(known_dma_, next_dma_ - kUnfinished);
     return ++next_dma_;
   }
   // Issues a COMPUTE or VECTOR; returns its job number.

@@ -13,6 +13,14 @@ namespace sasim::compiler {
 namespace {
 
 constexpr uint32_t kBiasWords = 4;
+constexpr uint32_t kMaxOutSlots = 8;
+// Output slots of `group_words` each in an output buffer of `obuf` words (at least 2).
+int OutRing(uint32_t obuf, uint32_t group_words) {
+  return static_cast<int>(
+      std::clamp<uint32_t>(obuf / std::max<uint32_t>(1, group_words), 2, kMaxOutSlots));
+}
+// The cost model's cycles per DMA job in the steady state (its command's fetch and dispatch).
+constexpr double kJobCycles = 8.0;
 
 void Check(bool ok, const Layer& layer, const std::string& why) {
   if (!ok) throw CompileError(fmt::format("layer '{}': {}", layer.name, why));
@@ -464,35 +472,84 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
     const uint32_t slot = out_slots == 2 ? obuf / 2 : obuf;
     return std::max(1, std::min<int>(t.n_tiles, slot / std::max<uint32_t>(1, out_words(rows))));
   };
+  // Output rows per piece of a first or last tile whose band has `band_rows` rows (0: not
+  // split; Tiling::head_piece_rows): the smallest height, in pool steps, that adds no fold and
+  // computes for at least three DRAM latencies, so that a piece's own LOAD or STORE (the DMA
+  // engine overlaps its jobs) and the command fetches around it keep up; at least two pieces.
+  const uint64_t array_rows = hw.array_rows;
+  auto folds_of = [&](int rows) {
+    return (static_cast<uint64_t>(rows) * out_w + array_rows - 1) / array_rows;
+  };
+  auto piece_rows = [&](int band_rows) {
+    for (int p = step; 2 * p <= band_rows; p += step) {
+      uint64_t folds = 0;
+      for (int a = 0; a < band_rows; a += p) folds += folds_of(std::min(p, band_rows - a));
+      if (folds != folds_of(band_rows)) continue;
+      if (folds_of(p) * fold_cycles >= 3ull * hw.dram_latency_cycles) return p;
+    }
+    return 0;
+  };
+  // A pooling COMPUTE drains before the next starts (docs/isa.md): each piece costs a drain.
+  auto piece_cost = [&](int band_rows, int pieces_rows) {
+    if (pieces_rows == 0 || !layer.pool.enabled) return 0.0;
+    return ((band_rows + pieces_rows - 1) / pieces_rows - 1.0) * (hw.array_rows + 16.0);
+  };
   auto estimate = [&](int rows, int act_slots, int out_slots, bool resident, int k,
                       std::string* why) {
     const int bands = (out_h + rows - 1) / rows;
+    const int first_rows = std::min(rows, out_h), last_rows = out_h - (bands - 1) * rows;
+    const int head = piece_rows(first_rows), tail = piece_rows(last_rows);
+    const int ring = out_slots == 2 ? OutRing(obuf, out_words(first_rows) * k) : 1;
     // The first weights arrive before the first fold.
     double total = (resident ? t.n_tiles : 1) * lowered.tile_words * 16.0 / bw +
                    hw.dram_latency_cycles;
-    const double weights_dma =
-        resident ? 0.0 : lowered.tile_words * 16 / bw + hw.dram_latency_cycles;
+    const double weights_dma = resident ? 0.0 : lowered.tile_words * 16 / bw + kJobCycles;
+    // The DMA engine overlaps consecutive jobs (docs/isa.md): in the steady state a job costs
+    // its beats and a few cycles, the DRAM latency only where the pipeline fills or drains.
+    auto act_words = [&](int e0) {
+      int lo, hi;
+      BandInputRows(s, e0, std::min(out_h, e0 + rows), &lo, &hi);
+      return blocks * (hi - lo + 1.0) * s.in_width;
+    };
     for (int e0 = 0; e0 < out_h; e0 += rows) {
       const int band_rows = std::min(rows, out_h - e0);
-      const uint64_t folds = (static_cast<uint64_t>(band_rows) * out_w + hw.array_rows - 1) /
-                             hw.array_rows;
-      const double compute = static_cast<double>(folds * fold_cycles + hw.array_rows + 16);
-      int lo, hi;
-      BandInputRows(s, e0, e0 + band_rows, &lo, &hi);
-      const double act_dma = blocks * (hi - lo + 1.0) * s.in_width * 16 / bw +
-                             hw.dram_latency_cycles;
-      const double store_dma = out_words(band_rows) * 16 / bw + hw.dram_latency_cycles / k;
-      // The band's load overlaps the previous band only with two activation slots.
-      total += (e0 == 0 || act_slots == 1) ? act_dma : 0;
+      // A band switch costs about a DRAM latency: its first COMPUTE waits on the band's LOAD.
+      if (e0 > 0) total += hw.dram_latency_cycles;
+      // Consecutive COMPUTEs overlap their drains unless they pool.
+      const double compute = static_cast<double>(folds_of(band_rows) * fold_cycles +
+                                                 (layer.pool.enabled ? hw.array_rows + 16 : 0));
+      const double store_dma = out_words(band_rows) * 16 / bw + kJobCycles / k;
+      // The first band's load (in pieces: its first piece) comes before the first fold; a
+      // later band's goes with the band before it, or between the bands with one slot.
+      if (e0 == 0) {
+        int piece_lo, piece_hi;
+        BandInputRows(s, 0, head > 0 ? head : band_rows, &piece_lo, &piece_hi);
+        total += blocks * (piece_hi - piece_lo + 1.0) * s.in_width * 16 / bw +
+                 hw.dram_latency_cycles + piece_cost(first_rows, head);
+      } else if (act_slots == 1) {
+        total += act_words(e0) * 16 / bw + hw.dram_latency_cycles;
+      }
+      const bool prefetch = act_slots == 2 && e0 + rows < out_h;
+      const double prefetch_dma = prefetch ? act_words(e0 + rows) * 16 / bw + kJobCycles : 0.0;
+      if (t.weight_slots == 2 && ring >= 3) {
+        // STOREs may lag tiles behind (the output ring): the band's DMA work spreads over it.
+        total +=
+            std::max(compute * t.n_tiles, (weights_dma + store_dma) * t.n_tiles + prefetch_dma);
+        continue;
+      }
       for (int j = 0; j < t.n_tiles; ++j) {
-        const double dma = weights_dma + store_dma + ((e0 > 0 && j == 0 && act_slots == 2)
-                                                          ? act_dma : 0.0);
+        const double dma = weights_dma + store_dma + (j == 0 ? prefetch_dma : 0.0);
         total += t.weight_slots == 2 && out_slots == 2 ? std::max(compute, dma)
                                                        : compute + dma;
       }
     }
-    // The last STORE leaves after the last fold.
-    total += out_words(std::min(rows, out_h)) * 16.0 * k / bw + hw.dram_latency_cycles;
+    // The last STORE (of the last piece) leaves after the last fold, and the last tile's
+    // STOREs queue behind the one before (of a whole group) that leaves as the tile starts.
+    const double last_store = out_words(last_rows) * 16.0 * k / bw;
+    const double backlog = (t.n_tiles * bands > 1 ? last_store : 0.0) + last_store -
+                           static_cast<double>(folds_of(last_rows) * fold_cycles);
+    total += std::max(out_words(tail > 0 ? tail : last_rows) * 16.0 * k / bw, backlog) +
+             hw.dram_latency_cycles + piece_cost(last_rows, tail);
     if (why) {
       *why = fmt::format("{} band(s) of {} rows, activations {}, outputs {} ({} per STORE), "
                          "weights {}: ~{:.0f} cycles",
@@ -505,7 +562,15 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   int best = 0;
   double best_cost = 0;
   std::string best_why, runner_up;
-  for (int rows = out_h - (out_h % step); rows >= step; rows -= step) {
+  // Band heights that cut the layer into bands of nearly equal height (n bands of
+  // ceil(out_h / n) rows, in pool steps): an uneven cut (30 + 2 rows) leaves a short band whose
+  // tiles wait on the long band's STOREs, which the model does not see.
+  int last_rows_tried = 0;
+  for (int n = 1; n * step <= out_h; ++n) {
+    int rows = (out_h + n - 1) / n;
+    rows = std::min(out_h - (out_h % step), (rows + step - 1) / step * step);
+    if (rows == last_rows_tried) continue;
+    last_rows_tried = rows;
     const int bands = (out_h + rows - 1) / rows;
     for (int slots : {2, 1}) {
       const int act_slots = bands > 1 ? slots : 1;
@@ -546,19 +611,30 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
     t.folds += folds * t.n_tiles;
   }
   t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, hw.array_rows);
+  // Double-buffered outputs become a ring of as many slots as the buffer holds (up to 8): a
+  // STORE may then lag several tiles behind its COMPUTE, so a band whose DMA is busy (the next
+  // band's load) passes its stores on to a quieter one instead of stalling the array.
+  if (t.out_slots == 2) t.out_slots = OutRing(obuf, t.out_tile_words * std::max(1, t.out_group));
+  t.head_piece_rows = piece_rows(std::min(best, out_h));
+  t.tail_piece_rows = piece_rows(out_h - (t.bands - 1) * best);
+  const std::string pieces =
+      t.head_piece_rows == 0 && t.tail_piece_rows == 0
+          ? ""
+          : fmt::format("; first/last tile in COMPUTEs of {}/{} output row(s) (0: whole)",
+                        t.head_piece_rows, t.tail_piece_rows);
   t.estimated_cycles = static_cast<uint64_t>(best_cost);
   t.decision = fmt::format(
       "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {} "
       "({} words/tile of {}), activations {}-buffered ({} words/band of {}), outputs "
-      "{}-buffered ({} words/tile of {}, {} per STORE); {} folds of max(K={}, rows={}) cycles; "
-      "estimated "
-      "{} cycles{}",
+      "{} ({} words/tile of {}, {} per STORE){}; {} folds of max(K={}, rows={}) "
+      "cycles; estimated {} cycles{}",
       t.n_tiles, t.bands, t.band_rows,
       t.weights_resident ? "loaded once and kept"
                          : fmt::format("{}-buffered", t.weight_slots == 2 ? "double" : "single"),
       t.weight_tile_words, wbuf, t.act_slots == 2 ? "double" : "single", t.act_band_words, abuf,
-      t.out_slots == 2 ? "double" : "single", t.out_tile_words, obuf, t.out_group, t.folds,
-      lowered.steps, hw.array_rows, t.estimated_cycles,
+      t.out_slots == 1 ? "single-buffered" : fmt::format("in a ring of {} slots", t.out_slots),
+      t.out_tile_words, obuf, t.out_group, pieces, t.folds, lowered.steps, hw.array_rows,
+      t.estimated_cycles,
       runner_up.empty() ? std::string(" (the only tiling that fits)")
                         : " (next best: " + runner_up + ")");
   return t;
@@ -597,7 +673,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   const int out_h = s.out_height(), out_w = s.out_width();
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
-  const uint32_t o_half = t.out_slots == 2 ? hw.obuf_words() / 2 : 0;
+  const uint32_t o_half = t.out_slots >= 2 ? hw.obuf_words() / t.out_slots : 0;
   const int tiles = t.bands * t.n_tiles;
   const TensorShape final_shape = layer.out_shape();
   const int final_h = final_shape.height, final_w = final_shape.width;
@@ -623,6 +699,41 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     return band * t.n_tiles + std::min(t.n_tiles, first + og) - 1;
   };
 
+  // Pieces of the first and last tile (Tiling::head_piece_rows): output rows [ra, rb) of the
+  // tile's band, relative to the band; a tile not split is one piece.
+  struct Piece {
+    int ra, rb;
+  };
+  auto pieces_of = [&](int tile) {
+    const int e0 = band_of(tile) * t.band_rows, rows = std::min(out_h, e0 + t.band_rows) - e0;
+    int p = tile == tiles - 1 ? t.tail_piece_rows : 0;
+    if (tile == 0) p = t.head_piece_rows;
+    const int step = layer.pool.enabled ? 2 : 1;
+    if (p <= 0 || p >= rows || p % step != 0) p = rows;
+    std::vector<Piece> pieces;
+    for (int a = 0; a < rows; a += p) pieces.push_back({a, std::min(rows, a + p)});
+    return pieces;
+  };
+  const std::vector<Piece> head = pieces_of(0);
+  // The first band's LOADs, one per head piece: the input rows it reads that the pieces before
+  // it did not. head_load[i] is the job that completes piece i's rows.
+  std::vector<uint32_t> head_load(head.size());
+  size_t head_loaded = 0;
+
+  auto load_act_rows = [&](int band, int r_lo, int r_hi) {  // input rows [r_lo, r_hi] of band
+    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    int lo, hi;
+    BandInputRows(s, e0, e1, &lo, &hi);
+    isa::Transfer tr;
+    tr.buffer = isa::Buffer::kAct;
+    tr.dram_addr = place.input_addr + static_cast<uint32_t>(r_lo) * s.in_width * 16;
+    tr.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
+    tr.sram_addr = (band % t.act_slots) * a_half + static_cast<uint32_t>(r_lo - lo) * s.in_width;
+    tr.row_words = static_cast<uint32_t>(r_hi - r_lo + 1) * s.in_width;
+    tr.sram_stride = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
+    tr.rows = ChannelBlocks(s.in_channels);
+    return jobs.Transfer(isa::Opcode::kLoad, tr);
+  };
   auto load_act = [&](int band) {
     const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
     if (band >= t.act_slots) {  // the slot's previous band must have been read
@@ -630,15 +741,17 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     }
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
-    isa::Transfer tr;
-    tr.buffer = isa::Buffer::kAct;
-    tr.dram_addr = place.input_addr + static_cast<uint32_t>(lo) * s.in_width * 16;
-    tr.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
-    tr.sram_addr = (band % t.act_slots) * a_half;
-    tr.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
-    tr.sram_stride = tr.row_words;
-    tr.rows = ChannelBlocks(s.in_channels);
-    act_job[band] = jobs.Transfer(isa::Opcode::kLoad, tr);
+    act_job[band] = load_act_rows(band, lo, hi);
+  };
+  // The next head piece's rows (band 0 is never a slot's second band: nothing to wait for).
+  auto load_head_piece = [&]() {
+    const size_t i = head_loaded++;
+    int lo, hi, prev_lo, prev_hi = -1;
+    BandInputRows(s, head[i].ra, head[i].rb, &lo, &hi);
+    if (i > 0) BandInputRows(s, head[i - 1].ra, head[i - 1].rb, &prev_lo, &prev_hi);
+    lo = std::max(lo, prev_hi + 1);
+    head_load[i] = lo <= hi ? load_act_rows(0, lo, hi) : (i > 0 ? head_load[i - 1] : 0);
+    if (head_loaded == head.size()) act_job[0] = head_load[i];
   };
   auto load_weights = [&](int tile) {  // the tile's weights, or all of them when resident
     if (tile >= t.weight_slots) jobs.RequireIssued(compute_job[tile - t.weight_slots]);
@@ -652,28 +765,35 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.rows = 1;
     weight_job[wload_of(tile)] = jobs.Transfer(isa::Opcode::kLoad, tr);
   };
-  auto store = [&](int o) {
-    const int last = ogroup_last(o);
-    jobs.Require(0, compute_job[last]);
+  // A STORE of output group o's rows [ra, rb) of its band (every tile of the group), once
+  // compute job `after` is done.
+  struct PendingStore {
+    int o, ra, rb;
+    uint32_t after;
+  };
+  auto store = [&](const PendingStore& ps) {
+    const int o = ps.o, last = ogroup_last(o);
+    jobs.Require(0, ps.after);
     const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
-    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
-    const int fe0 = layer.pool.enabled ? e0 / 2 : e0;
-    const int rows = layer.pool.enabled ? (e1 - e0) / 2 : e1 - e0;
+    const int e0 = band * t.band_rows;
+    const int fe0 = layer.pool.enabled ? (e0 + ps.ra) / 2 : e0 + ps.ra;
+    const int fra = layer.pool.enabled ? ps.ra / 2 : ps.ra;
+    const int rows = layer.pool.enabled ? (ps.rb - ps.ra) / 2 : ps.rb - ps.ra;
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
     tr.dram_addr = place.output_addr +
                    (static_cast<uint32_t>(first) * final_h * final_w +
                     static_cast<uint32_t>(fe0) * final_w) * 16;
     tr.dram_stride = static_cast<uint32_t>(final_h) * final_w * 16;
-    tr.sram_addr = (o % t.out_slots) * o_half;
+    tr.sram_addr = (o % t.out_slots) * o_half + static_cast<uint32_t>(fra) * final_w;
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
     tr.sram_stride = t.out_tile_words;
     tr.rows = static_cast<uint32_t>(last - (band * t.n_tiles + first) + 1);
     store_job[o] = jobs.Transfer(isa::Opcode::kStore, tr);
   };
-  auto compute = [&](int tile) {
+  auto compute = [&](int tile, const Piece& piece, uint32_t act_ready) {
     const int band = band_of(tile), j = ntile_of(tile);
-    uint32_t need_dma = std::max(act_job[band], weight_job[wload_of(tile)]);
+    uint32_t need_dma = std::max(act_ready, weight_job[wload_of(tile)]);
     const int o = ogroup_of(tile);
     if (o >= t.out_slots) need_dma = std::max(need_dma, store_job[o - t.out_slots]);
     jobs.Require(need_dma, 0);
@@ -682,46 +802,70 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     BandInputRows(s, e0, e1, &lo, &hi);
     isa::Compute c = LayerCompute(layer);
     c.in_rows = static_cast<uint32_t>(hi - lo + 1);
-    c.y_off = e0 * s.stride - s.padding - lo;
+    c.y_off = (e0 + piece.ra) * s.stride - s.padding - lo;
     c.x_off = -s.padding;
-    c.out_rows = e1 - e0;
+    c.out_rows = piece.rb - piece.ra;
     c.out_width = out_w;
     c.abuf_base = (band % t.act_slots) * a_half;
     c.wbuf_base = t.weights_resident ? static_cast<uint32_t>(j) * lowered.tile_words
                                      : (tile % t.weight_slots) * w_half;
-    c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words;
+    c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words +
+                  static_cast<uint32_t>(layer.pool.enabled ? piece.ra / 2 : piece.ra) * final_w;
     c.n_valid = std::min(16, s.out_channels - 16 * j);
     compute_job[tile] = jobs.Compute(isa::EncodeCompute(c));
+    return compute_job[tile];
   };
 
-  load_act(0);
+  // The first tile's weights, then its first pieces' inputs: a piece's LOAD is issued two pieces
+  // ahead of its COMPUTE, so that the DMA engine (one job at a time, dispatched in order) always
+  // has the next one while the array computes.
   load_weights(0);
-  int pending_store = -1;  // an output group whose STORE waits for the next COMPUTE
+  load_head_piece();
+  std::vector<PendingStore> pending;  // STOREs that wait for the next COMPUTE to be dispatched
   for (int tile = 0; tile < tiles; ++tile) {
-    // With one output slot a finished group must leave before the next tile overwrites it.
-    if (pending_store >= 0 && t.out_slots == 1) {
-      store(pending_store);
-      pending_store = -1;
+    const std::vector<Piece> pieces = tile == 0 ? head : pieces_of(tile);
+    const int o = ogroup_of(tile);
+    const bool group_ends = tile == ogroup_last(o);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      // With one output slot a finished group must leave before the next tile overwrites it.
+      if (t.out_slots == 1) {
+        for (const auto& ps : pending) {
+          if (ps.o != o) store(ps);
+        }
+        pending.erase(std::remove_if(pending.begin(), pending.end(),
+                                     [&](const PendingStore& ps) { return ps.o != o; }),
+                      pending.end());
+      }
+      if (tile == 0 && head_loaded < head.size()) load_head_piece();
+      const uint32_t job =
+          compute(tile, pieces[i], tile == 0 ? head_load[i] : act_job[band_of(tile)]);
+      // Leave after this COMPUTE's prefetches, so that they do not wait with them.
+      std::vector<PendingStore> finished;
+      finished.swap(pending);
+      if (i + 1 == pieces.size()) {
+        // Prefetch as early as a slot is free: the next tile's weights once this COMPUTE is
+        // dispatched; with two activation slots, the next band's inputs once this band's first
+        // COMPUTE is, with one, after its last.
+        if (!t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
+        const bool first_of_band = ntile_of(tile) == 0;
+        const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
+        const int next_band = band_of(tile) + 1;
+        if (next_band < t.bands && (t.act_slots == 2 ? first_of_band : last_of_band)) {
+          load_act(next_band);
+        }
+      }
+      for (const auto& ps : finished) store(ps);
+      // The split last tile stores each piece's rows of its group; else a group leaves whole.
+      const bool by_piece = tile == tiles - 1 && pieces.size() > 1;
+      if (group_ends && (by_piece || i + 1 == pieces.size())) {
+        const bool whole = !by_piece;
+        const int rows = std::min(out_h, band_of(tile) * t.band_rows + t.band_rows) -
+                         band_of(tile) * t.band_rows;
+        pending.push_back({o, whole ? 0 : pieces[i].ra, whole ? rows : pieces[i].rb, job});
+      }
     }
-    compute(tile);
-    const int finished_store = pending_store;  // leaves after this tile's prefetches
-    pending_store = -1;
-    // Prefetch as early as a slot is free: the next tile's weights once this COMPUTE is
-    // dispatched; with two activation slots, the next band's inputs once this band's first
-    // COMPUTE is, with one, after its last.
-    if (!t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
-    const bool first_of_band = ntile_of(tile) == 0;
-    const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
-    const int next_band = band_of(tile) + 1;
-    if (next_band < t.bands && (t.act_slots == 2 ? first_of_band : last_of_band)) {
-      load_act(next_band);
-    }
-    // The previous output group's STORE waits for that group's last COMPUTE to drain: behind
-    // the prefetches, so that they do not wait with it.
-    if (finished_store >= 0) store(finished_store);
-    if (tile == ogroup_last(ogroup_of(tile))) pending_store = ogroup_of(tile);
   }
-  if (pending_store >= 0) store(pending_store);
+  for (const auto& ps : pending) store(ps);
   return jobs.Finish(dma_jobs, compute_jobs);
 }
 

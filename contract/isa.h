@@ -16,6 +16,11 @@ namespace sasim::isa {
 inline constexpr int kCommandWords = 8;
 inline constexpr int kCommandBytes = kCommandWords * 4;
 inline constexpr int kWordBytes = 16;  // SRAM word = DRAM beat = 16 channels of one pixel
+// The DMA engine: LOAD/STORE/SNAPSHOT jobs wait in a queue of kDmaQueueDepth while it has
+// kDmaSlots jobs in flight, so a DMA job is dispatched while up to kDmaQueueDepth + kDmaSlots - 1
+// earlier ones are unfinished (docs/isa.md).
+inline constexpr int kDmaQueueDepth = 8;
+inline constexpr int kDmaSlots = 2;
 using CommandWords = std::array<uint32_t, kCommandWords>;
 
 enum class Opcode : uint8_t {

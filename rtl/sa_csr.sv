@@ -122,14 +122,14 @@ module sa_csr #(
     counter_inc[sa_pkg::CntWbufWrites]     = 64'(events_i.wbuf_write);
     counter_inc[sa_pkg::CntObufReads]      = 64'(events_i.obuf_read);
     counter_inc[sa_pkg::CntObufWrites]     = 64'(events_i.obuf_write);
-    counter_inc[sa_pkg::CntDramReadBytes]  = (events_i.dram_read_beat && !events_i.dma_fetch) ?
+    counter_inc[sa_pkg::CntDramReadBytes]  = events_i.dram_read_beat ?
                                              64'(sa_pkg::WordBytes) : 64'd0;
     counter_inc[sa_pkg::CntDramWriteBytes] = events_i.dram_write_beat ?
                                              64'(sa_pkg::WordBytes) : 64'd0;
     counter_inc[sa_pkg::CntRequantOps]     = 64'(events_i.requant);
     counter_inc[sa_pkg::CntPoolOps]        = 64'(events_i.pool);
     counter_inc[sa_pkg::CntCommands]       = 64'(events_i.cmd_pop);
-    counter_inc[sa_pkg::CntCmdFetchBytes]  = (events_i.dram_read_beat && events_i.dma_fetch) ?
+    counter_inc[sa_pkg::CntCmdFetchBytes]  = events_i.cmd_fetch_beat ?
                                              64'(sa_pkg::WordBytes) : 64'd0;
     counter_inc[sa_pkg::CntIssueCycles]    = 64'(events_i.issue);
     counter_inc[sa_pkg::CntVecOps]         = 64'(events_i.vec_ops);

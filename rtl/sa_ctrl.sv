@@ -2,18 +2,21 @@
 
 // sa_ctrl: command fetch and dispatch. On start (from sa_csr) it fetches the command stream from
 // DRAM through the DMA engine, FetchBeats beats at a time, into a FIFO of 16-byte beats whenever
-// the DMA engine is idle and the FIFO has room for a whole fetch. It decodes the command at the
-// head (two beats) and dispatches in order: LOAD/STORE/SNAPSHOT to the DMA engine, COMPUTE (to
-// sa_compute) and VECTOR (to sa_vec) to the compute engine (the two engines run concurrently),
-// SYNC waits until the given numbers of DMA and compute-engine (COMPUTE and VECTOR) jobs of this
-// run have completed, END stops (once no fetch is in flight) and an illegal opcode
-// stops with an error; sa_csr turns those into STATUS bits and the interrupt.
+// the DMA engine can take a job, no fetch is in flight and the FIFO has room for a whole fetch
+// (a fetch goes before the head's own DMA job). It decodes the command at the head (two beats)
+// and dispatches in order: LOAD/STORE/SNAPSHOT to the DMA engine's queue (sa_dma_queue; a
+// SNAPSHOT once the queue and the engine are idle),
+// COMPUTE (to sa_compute) and VECTOR (to sa_vec) to the compute engine (the two engines run
+// concurrently), SYNC waits until the given numbers of DMA and compute-engine (COMPUTE and
+// VECTOR) jobs of this run have completed, END stops (once the DMA engine is idle: no fetch in
+// flight) and an illegal opcode stops with an error; sa_csr turns those into STATUS bits and the
+// interrupt.
 // Latency: at most one command leaves the head per cycle; a dispatch is combinational from the
 // head of the FIFO and the engines' ready signals. The first command can dispatch one cycle
 // after its second beat arrived.
 module sa_ctrl #(
-  parameter int unsigned FetchBeats = 8,   // beats per command fetch (4 commands)
-  parameter int unsigned FifoBeats  = 16   // command FIFO depth in beats
+  parameter int unsigned FetchBeats = 16,  // beats per command fetch (8 commands)
+  parameter int unsigned FifoBeats  = 64   // command FIFO depth in beats (32 commands)
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -22,10 +25,13 @@ module sa_ctrl #(
   input  logic [31:0]          cmd_base_i,
   // DMA engine.
   output logic                 dma_job_valid_o,
-  input  logic                 dma_job_ready_i,
+  input  logic                 dma_fetch_ready_i,  // a fetch goes to the DMA engine now
+  input  logic                 dma_push_ready_i,   // the DMA queue has room for a job
   output sa_pkg::dma_job_t     dma_job_o,
   input  logic                 dma_job_done_i,
-  input  logic                 dma_busy_fetch_i,
+  input  logic                 dma_done_fetch_i,  // the job done was a fetch
+  input  logic                 dma_idle_i,        // no job in flight
+  input  logic                 dma_busy_fetch_i,  // a fetch in flight
   input  logic                 cmd_beat_valid_i,
   input  logic [127:0]         cmd_beat_i,
   // Compute engine: the array path (COMPUTE) and the vector unit (VECTOR) share busy and done.
@@ -151,7 +157,8 @@ module sa_ctrl #(
 
   // Dispatch.
   always_comb begin
-    logic want_dma;  // the head command needs the DMA engine: no fetch may take it
+    logic fetch_go;        // a command fetch goes to the DMA engine this cycle
+    logic head_wants_dma;  // the head command is a DMA job
     state_d     = state_q;
     cmd_index_d = cmd_index_q;
     last_op_d   = last_op_q;
@@ -162,7 +169,16 @@ module sa_ctrl #(
     vec_start_o  = 1'b0;
     end_o        = 1'b0;
     error_o      = 1'b0;
-    want_dma     = 1'b0;
+    // Fetch ahead when the DMA engine can take a job, no fetch is in flight (the FIFO's
+    // reservation counts one) and the FIFO has room for a whole fetch; while the FIFO is less
+    // than half full, before the head's own DMA job, so that the commands arrive ahead of the
+    // data loads they follow. Not past an END.
+    head_wants_dma = cmd_ready && (opcode == sa_pkg::OpLoad || opcode == sa_pkg::OpStore ||
+                                   opcode == sa_pkg::OpSnap);
+    fetch_go = dma_fetch_ready_i && !dma_busy_fetch_i &&
+               (32'(fifo_reserved) + FetchBeats <= FifoBeats) &&
+               !(cmd_ready && opcode == sa_pkg::OpEnd) &&
+               (32'(fifo_count_q) < FifoBeats / 2 || !head_wants_dma);
 
     // A LOAD/STORE job straight from the head command; SNAPSHOT and fetch jobs replace fields.
     dma_job_valid_o       = 1'b0;
@@ -190,24 +206,22 @@ module sa_ctrl #(
           unique case (opcode)
             sa_pkg::OpEnd: begin
               // Stop only once no fetch is in flight, so the next run starts clean.
-              want_dma = 1'b1;
-              if (dma_job_ready_i) begin
+              if (dma_idle_i) begin
                 pop     = 1'b1;
                 state_d = sa_pkg::CtrlDone;
                 end_o   = 1'b1;
               end
             end
             sa_pkg::OpLoad, sa_pkg::OpStore: begin
-              want_dma = 1'b1;
-              if (dma_job_ready_i) begin
+              if (dma_push_ready_i && !fetch_go) begin
                 dma_job_valid_o = 1'b1;
                 pop             = 1'b1;
               end
             end
             sa_pkg::OpSnap: begin
-              // A DMA job that writes the counters, frozen now, to DRAM.
-              want_dma = 1'b1;
-              if (dma_job_ready_i) begin
+              // A DMA job that writes the counters, frozen now, to DRAM: taken only when the
+              // DMA engine is idle, so no job (or fetch) is half done in the snapshot.
+              if (dma_idle_i && !fetch_go) begin
                 dma_job_valid_o       = 1'b1;
                 dma_job_o.op          = sa_pkg::DmaOpStore;
                 dma_job_o.buffer      = sa_pkg::BufCounters;
@@ -246,10 +260,7 @@ module sa_ctrl #(
             end
           endcase
         end
-        // Fetch ahead when the DMA engine is free and the FIFO has room for a whole fetch.
-        if (!want_dma && dma_job_ready_i && !dma_busy_fetch_i &&
-            (32'(fifo_reserved) + FetchBeats <= FifoBeats) && state_d != sa_pkg::CtrlDone &&
-            state_d != sa_pkg::CtrlError) begin
+        if (fetch_go && state_d != sa_pkg::CtrlDone && state_d != sa_pkg::CtrlError) begin
           dma_job_valid_o       = 1'b1;
           dma_job_o.op          = sa_pkg::DmaOpFetch;
           dma_job_o.buffer      = sa_pkg::BufAct;
@@ -272,7 +283,7 @@ module sa_ctrl #(
   // Completed jobs (fetches are not jobs of the stream). Kept apart from dispatch, which drives
   // the engines' job inputs: one block for both would look like a loop through the engines.
   always_comb begin
-    dma_done_d  = dma_done_q + ((dma_job_done_i && !dma_busy_fetch_i) ? 32'd1 : 32'd0);
+    dma_done_d  = dma_done_q + ((dma_job_done_i && !dma_done_fetch_i) ? 32'd1 : 32'd0);
     comp_done_d = comp_done_q + (comp_done_i ? 32'd1 : 32'd0);
     if (restart) begin
       dma_done_d  = '0;
@@ -344,7 +355,9 @@ module sa_ctrl #(
   `SA_ASSERT(FifoNoOverflow, !(cmd_beat_valid_i && 32'(fifo_count_q) == FifoBeats))
   `SA_ASSERT(FetchOnlyWhenRoom, (dma_job_valid_o && dma_job_o.op == sa_pkg::DmaOpFetch) |->
                                 (32'(fifo_reserved) + FetchBeats <= FifoBeats))
-  `SA_ASSERT(OneEngineJobAtATime, dma_job_valid_o |-> dma_job_ready_i)
+  `SA_ASSERT(DmaJobOnlyWhenReady, dma_job_valid_o |->
+                                 (dma_job_o.op == sa_pkg::DmaOpFetch ? dma_fetch_ready_i
+                                                                     : dma_push_ready_i))
   `SA_ASSERT(NoVectorWhileBusy, vec_start_o |-> !comp_busy_i)
   `SA_ASSERT(ComputeOnlyWhenReady, comp_start_o |-> comp_ready_i)
   `SA_ASSERT_KNOWN(StateKnown, state_q)

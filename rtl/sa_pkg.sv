@@ -27,6 +27,8 @@ package sa_pkg;
   localparam int unsigned CmdWords  = 8;              // isa::kCommandWords
   localparam int unsigned CmdBits   = CmdWords * 32;
   localparam int unsigned WordBytes = 16;             // isa::kWordBytes: SRAM word = DRAM beat
+  localparam int unsigned DmaQueueDepth = 8;         // isa::kDmaQueueDepth: jobs queued
+  localparam int unsigned DmaSlots  = 2;              // isa::kDmaSlots: jobs in flight
 
   // Opcodes (isa::Opcode; word 0, bits 7:0).
   typedef enum logic [7:0] {
@@ -281,6 +283,19 @@ package sa_pkg;
     logic [15:0] row_words;
     logic [15:0] rows;
   } dma_job_t;
+  localparam int unsigned DmaJobBits = 2 + 2 + 32 + 32 + 16 * 4;  // $bits(dma_job_t)
+
+  // A DMA job in flight (sa_dma): where its beats go (or come from) and how far it has got.
+  typedef struct packed {
+    buffer_e     buffer;
+    logic [15:0] row_words;
+    logic [15:0] sram_stride;
+    logic [15:0] word;        // the next beat's word in its row
+    logic [15:0] row_sram;    // buffer address of word 0 of the next beat's row
+    logic [31:0] beats_left;  // data beats still to move
+    logic [15:0] bursts;      // bursts issued
+    logic [15:0] resp;        // write responses received
+  } dma_slot_t;
 
   // What happened this cycle, for the performance counters (sa_csr; whether a run is going
   // comes from the controller directly).
@@ -288,7 +303,6 @@ package sa_pkg;
     logic        comp_busy;        // the compute engine is working
     logic        dma_load;         // the DMA engine runs a LOAD
     logic        dma_store;        // ... a STORE or a SNAPSHOT
-    logic        dma_fetch;        // ... a command fetch
     logic        cmd_pop;          // a command finished dispatch
     logic        issue;            // a fold step or bubble goes to the array
     logic [15:0] macs;
@@ -299,7 +313,8 @@ package sa_pkg;
     logic        wbuf_write;
     logic        obuf_read;        // by a STORE (not a SNAPSHOT)
     logic        obuf_write;
-    logic        dram_read_beat;   // a 16-byte beat arrived (LOAD or command fetch)
+    logic        dram_read_beat;   // a 16-byte beat of a LOAD arrived
+    logic        cmd_fetch_beat;   // a 16-byte beat of a command fetch arrived
     logic        dram_write_beat;  // a 16-byte beat left (STORE, not SNAPSHOT)
     logic  [4:0] requant;
     logic  [4:0] pool;

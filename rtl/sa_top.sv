@@ -72,13 +72,16 @@ module sa_top #(
   // Controller <-> DMA.
   logic                 job_valid, job_ready, job_done;
   sa_pkg::dma_job_t     job;
-  logic                 busy_load, busy_store, busy_fetch;
+  logic                 busy_load, busy_store;
+  logic                 done_fetch, dma_idle, fetch_inflight;
+  logic                 ctrl_job_valid, fetch_ready, push_ready, queue_empty;
+  sa_pkg::dma_job_t     ctrl_job;
   logic                 cmd_beat_valid;
   logic [127:0]         cmd_beat;
 
   // DMA <-> buffers.
   logic                 buf_we;
-  sa_pkg::buffer_e      buf_sel;
+  sa_pkg::buffer_e      buf_sel, store_buf;
   logic [15:0]          buf_waddr;
   logic [127:0]         buf_wdata;
   logic                 obuf_re;
@@ -149,11 +152,14 @@ module sa_top #(
     .rst_ni,
     .start_i          (start),
     .cmd_base_i       (cmd_base),
-    .dma_job_valid_o  (job_valid),
-    .dma_job_ready_i  (job_ready),
-    .dma_job_o        (job),
+    .dma_job_valid_o  (ctrl_job_valid),
+    .dma_fetch_ready_i(fetch_ready),
+    .dma_push_ready_i (push_ready),
+    .dma_job_o        (ctrl_job),
     .dma_job_done_i   (job_done),
-    .dma_busy_fetch_i (busy_fetch),
+    .dma_done_fetch_i (done_fetch),
+    .dma_idle_i       (dma_idle && queue_empty),
+    .dma_busy_fetch_i (fetch_inflight),
     .cmd_beat_valid_i (cmd_beat_valid),
     .cmd_beat_i       (cmd_beat),
     .comp_start_o     (comp_start),
@@ -173,6 +179,19 @@ module sa_top #(
     .last_opcode_o    (dbg_opcode_o)
   );
 
+  sa_dma_queue u_dma_queue (
+    .clk_i,
+    .rst_ni,
+    .job_valid_i   (ctrl_job_valid),
+    .job_i         (ctrl_job),
+    .push_ready_o  (push_ready),
+    .fetch_ready_o (fetch_ready),
+    .empty_o       (queue_empty),
+    .dma_valid_o   (job_valid),
+    .dma_ready_i   (job_ready),
+    .dma_job_o     (job)
+  );
+
   sa_dma u_dma (
     .clk_i,
     .rst_ni,
@@ -180,16 +199,19 @@ module sa_top #(
     .job_ready_o      (job_ready),
     .job_i            (job),
     .job_done_o       (job_done),
+    .done_fetch_o     (done_fetch),
+    .idle_o           (dma_idle),
+    .fetch_inflight_o (fetch_inflight),
     .busy_load_o      (busy_load),
     .busy_store_o     (busy_store),
-    .busy_fetch_o     (busy_fetch),
     .buf_we_o         (buf_we),
     .buf_sel_o        (buf_sel),
     .buf_waddr_o      (buf_waddr),
     .buf_wdata_o      (buf_wdata),
     .obuf_re_o        (obuf_re),
     .obuf_raddr_o     (obuf_dma_raddr),
-    .obuf_rdata_i     (buf_sel == sa_pkg::BufCounters ? snap_beat : obuf_dma_rdata),
+    .store_buf_o      (store_buf),
+    .obuf_rdata_i     (store_buf == sa_pkg::BufCounters ? snap_beat : obuf_dma_rdata),
     .cmd_beat_valid_o (cmd_beat_valid),
     .cmd_beat_o       (cmd_beat),
     .rd_req_valid_o,
@@ -280,7 +302,6 @@ module sa_top #(
     events.comp_busy       = comp_busy;
     events.dma_load        = busy_load;
     events.dma_store       = busy_store;
-    events.dma_fetch       = busy_fetch;
     events.cmd_pop         = cmd_pop;
     events.issue           = ev_issue;
     events.macs            = ev_macs;
@@ -289,11 +310,12 @@ module sa_top #(
     events.abuf_write      = abuf_we;
     events.wbuf_reads      = ev_wbuf_reads;
     events.wbuf_write      = wbuf_we;
-    events.obuf_read       = obuf_re && buf_sel != sa_pkg::BufCounters;
+    events.obuf_read       = obuf_re && store_buf != sa_pkg::BufCounters;
     events.obuf_write      = obuf_we;
-    events.dram_read_beat  = rd_data_valid_i;
+    events.dram_read_beat  = buf_we;  // the read data of a LOAD (the DMA engine knows whose)
+    events.cmd_fetch_beat  = cmd_beat_valid;
     events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
-                             buf_sel != sa_pkg::BufCounters;
+                             store_buf != sa_pkg::BufCounters;
     events.requant         = vec_busy ? vec_ev_requant : ev_requant;
     events.pool            = ev_pool;  // the drain path's pool (a VECTOR pool: vec_ops)
     events.vec_ops         = vec_ev_ops;

@@ -324,7 +324,8 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
 // golden outputs (equal to the hardware's in a bit-exact run).
 namespace {
 
-constexpr size_t kFetchCommands = 4;  // a command fetch is 8 beats: 4 commands
+constexpr size_t kFetchCommands = 8;  // a command fetch is 16 beats: 8 commands (sa_ctrl)
+constexpr size_t kFifoCommands = 32;  // the command FIFO holds 64 beats: 32 commands
 
 // What a worker ran for layers [a, b).
 struct GroupRun {
@@ -414,16 +415,18 @@ size_t SnapshotIndex(const Program& program, size_t layer) {
 
 // The commands fetched when the SNAPSHOT at s is dispatched in a run whose SYNC before it (at
 // s-1) held the head while the DMA engine was idle, as a layer's closing SYNC does: fetches go
-// 4 commands at a time, each when the FIFO (8 commands) has room for it, so the fetch stops at
-// the group after the SYNC's.
-uint64_t FullFetch(size_t s) { return kFetchCommands * ((s - 1) / kFetchCommands + 2); }
+// kFetchCommands at a time, each when the FIFO (kFifoCommands) has room for it, so the fetch
+// stops a FIFO's worth past the SYNC's group.
+uint64_t FullFetch(size_t s) {
+  return kFetchCommands * ((s - 1) / kFetchCommands + kFifoCommands / kFetchCommands);
+}
 
 // A way to reach the SNAPSHOT at s from a fresh start: begin at command `start` (a fetch
 // group's first), every command before s a no-op (SYNC on nothing), except the ones that hold
 // the head while fetches go out, as the whole run's closing SYNC does while the layer's last
 // jobs finish:
-//  * kCompute: a VECTOR at s-2 that takes a few hundred cycles (a 15x15 max pool of one word)
-//    and a SYNC on it at s-1: the DMA engine is idle meanwhile, so the FIFO fills up;
+//  * kCompute: a VECTOR at s-2 that takes about a thousand cycles (a 15x15 max pool of four
+//    words) and a SYNC on it at s-1: the DMA engine is idle meanwhile, so the FIFO fills up;
 //  * kDma (d = 1..3): a SNAPSHOT (a DMA job with no other effect) at s-d-1 and a SYNC on it at
 //    s-d: the head waits while the DMA engine is busy, so the next fetch goes out later.
 // The work they do is done before the SNAPSHOT at s freezes the counters.
@@ -438,7 +441,7 @@ struct Preamble {
 std::vector<Preamble> Preambles(size_t s) {
   std::vector<Preamble> all;
   const size_t group = s / kFetchCommands;
-  for (size_t back = 0; back <= 2 && back <= group; ++back) {
+  for (size_t back = 0; back <= kFifoCommands / kFetchCommands && back <= group; ++back) {
     const size_t start = (group - back) * kFetchCommands;
     if (s >= start + 2) all.push_back({Preamble::kCompute, start, 0});
   }
@@ -456,12 +459,15 @@ Patch PreamblePatch(size_t s, const Preamble& p, uint32_t scratch, uint32_t abuf
   Patch patch;
   for (size_t i = p.start; i < s; ++i) patch[i] = isa::EncodeSync({0, 0});
   if (p.kind == Preamble::kCompute) {
-    // One output word: the maximum of k x k activation words (15 x 15, or what the buffer has).
+    // Four output words, each the maximum of k x k activation words (15 x 15, or what the
+    // buffer has): long enough for the fetches to fill the FIFO.
     uint32_t k = 15;
-    while (k > 1 && k * k > abuf_words) --k;
+    while (k > 1 && k * (k + 3) > abuf_words) --k;
     isa::Vector pool;
     pool.kernel_h = pool.kernel_w = k;
-    pool.in_rows = pool.in_width = k;
+    pool.in_rows = k;
+    pool.in_width = k + 3;
+    pool.out_width = 4;
     patch[s - 2] = isa::EncodeVector(pool);
     patch[s - 1] = isa::EncodeSync({0, 1});
   } else if (p.kind == Preamble::kDma) {

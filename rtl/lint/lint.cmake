@@ -1,7 +1,7 @@
 # Runs `verilator --lint-only -Wall` on each top-level RTL module (and the test benches of
 # tests/rtl/); fails on any warning. Waivers: rtl/lint/*.vlt, each with its reason.
 file(GLOB waivers ${RTL_DIR}/lint/*.vlt)
-set(tops sa_requant sa_pe_grid sa_array sa_pool sa_sram sa_dma sa_im2col sa_compute sa_vec sa_csr sa_ctrl
+set(tops sa_requant sa_pe_grid sa_array sa_pool sa_sram sa_dma sa_dma_queue sa_im2col sa_compute sa_vec sa_csr sa_ctrl
          sa_top)
 file(GLOB benches ${TB_DIR}/*_tb.sv)
 foreach(bench ${benches})

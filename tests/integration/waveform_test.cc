@@ -18,9 +18,11 @@
 
 #include "tests/shell_util.h"
 
+#include "compiler/layer_compiler.h"
 #include "compiler/net_ir.h"
 #include "contract/layout.h"
 #include "host/config/config_loader.h"
+#include "host/config/hw_loader.h"
 #include "host/net/prepare.h"
 
 namespace sasim {
@@ -167,13 +169,17 @@ TEST(WaveformTest, OutputPathInTheDumpIsTheGoldenOutput) {
   const int pixels = oh * ow;
   const int tiles = ChannelBlocks(conv1.channels);
   ASSERT_EQ(static_cast<int>(write_times.size()), tiles * pixels);  // one band (12x12 fits)
+  // Output slots are the output buffer cut into the tiling's ring (a tile at a slot's start).
+  const HwConfig hw = LoadHwConfig(SASIM_SOURCE_DIR "/configs/hw/default.yaml");
+  const compiler::Tiling tiling = compiler::ChooseTiling(prepared.net.layers[0], hw);
+  const uint32_t slot_words = hw.obuf_words() / static_cast<uint32_t>(tiling.out_slots);
   int index = 0;
   std::vector<int> order;
   for (uint64_t t : write_times) {
     const int tile = index / pixels;
     const uint64_t a = std::stoull(ValueAt(addr_changes, t), nullptr, 2);
     const std::string word = ValueAt(data_changes, t);
-    const int pixel = static_cast<int>(a % 1024);  // output slots start at 0 or a half
+    const int pixel = static_cast<int>(a % slot_words);
     ASSERT_LT(pixel, pixels);
     for (int lane = 0; lane < 16 && 16 * tile + lane < conv1.channels; ++lane) {
       const uint8_t want = golden_c16[(static_cast<size_t>(tile) * pixels + pixel) * 16 + lane];

@@ -28,7 +28,7 @@ using testing::SvStruct;
 namespace csr = isa::csr;
 
 constexpr int kRows = 8;         // sa_ctrl_tb's default
-constexpr int kFetchBeats = 8;   // sa_ctrl's default
+constexpr int kFetchBeats = 16;  // sa_ctrl's default (8 commands)
 constexpr uint32_t kCmdBase = 0x400;
 
 const SvPackage& Pkg() { return testing::SaPkg(); }
@@ -107,8 +107,11 @@ class CtrlRtlTest : public ::testing::Test {
   void Cycle() {
     const uint64_t now = sim_.cycle();
     const auto& events = Pkg().Struct("perf_events_t");
-    sim_->dma_job_ready_i = !dma_busy_;
+    sim_->dma_fetch_ready_i = !dma_busy_;
+    sim_->dma_push_ready_i = !dma_busy_;
     sim_->dma_busy_fetch_i = dma_busy_ && dma_fetch_;
+    sim_->dma_done_fetch_i = dma_busy_ && dma_fetch_;
+    sim_->dma_idle_i = !dma_busy_;
     sim_->dma_job_done_i = dma_busy_ && now == dma_done_at_;
     sim_->cmd_beat_valid_i = 0;
     if (dma_busy_ && dma_fetch_ && now >= fetch_first_beat_ &&
@@ -123,7 +126,7 @@ class CtrlRtlTest : public ::testing::Test {
     PutBits(sim_->events_i, events.field("macs").lsb, 16, ev_macs_);
     PutBits(sim_->events_i, events.field("acc_wraps").lsb, 16, ev_wraps_);
     PutBits(sim_->events_i, events.field("vec_ops").lsb, 5, ev_vec_ops_);
-    PutBits(sim_->events_i, events.field("dram_read_beat").lsb, 1, sim_->cmd_beat_valid_i);
+    PutBits(sim_->events_i, events.field("cmd_fetch_beat").lsb, 1, sim_->cmd_beat_valid_i);
     PutBits(sim_->events_i, events.field("comp_busy").lsb, 1, comp_busy_);
 
     sim_.Tick([&] {
@@ -427,8 +430,10 @@ TEST_F(CtrlRtlTest, SyncWaitsForJobCounts) {
         isa::EncodeSync({1, 0}), isa::EncodeCompute(c), isa::EncodeSync({1, 1}),
         isa::EncodeEnd()});
   Start();
-  // The fetch, then the LOAD; then SYNC holds the COMPUTE until the LOAD is done.
-  for (int i = 0; i < 40; ++i) Cycle();
+  // The fetches (the FIFO fills to half first), then the LOAD; then SYNC holds the COMPUTE
+  // until the LOAD is done.
+  for (int i = 0; i < 200 && jobs_.empty(); ++i) Cycle();
+  for (int i = 0; i < 5; ++i) Cycle();
   ASSERT_EQ(jobs_.size(), 1u);
   EXPECT_EQ(Read(csr::kCtrlState), static_cast<uint32_t>(isa::CtrlState::kSync));
   EXPECT_EQ(Read(csr::kCmdIndex), 1u);

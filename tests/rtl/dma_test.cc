@@ -1,6 +1,7 @@
 // sa_dma alone (Verilated with MaxBurst = 4): 2-D LOADs and STOREs with DRAM and buffer strides,
 // bursts cut at the burst limit and at row ends, many reads outstanding, back-pressure on every
-// handshake, command FETCH, and the job interface (ready only when idle, one done per job).
+// handshake, command FETCH, and the job interface (one done per job, in order; a job taken while
+// the one before it finishes, a LOAD behind a STORE held until the STORE is done).
 // A C++ DRAM on the other side checks the protocol: data only for requested bursts, in order.
 #include <array>
 #include <cstdint>
@@ -47,8 +48,10 @@ class DmaRtlTest : public ::testing::Test {
     sim_.Reset(2, [this] { Cycle(); });
   }
 
-  // Runs `job` to completion; returns its cycles from the handshake to done.
-  uint64_t RunJob(const Job& job) {
+  // Hands `job` to the engine once it is ready; returns the cycle of the handshake.
+  uint64_t Submit(const Job& job) {
+    for (int i = 0; i < 100000 && !sim_->job_ready_o; ++i) Cycle();
+    EXPECT_TRUE(sim_->job_ready_o);
     const auto& s = Pkg().Struct("dma_job_t");
     auto put = [&](const char* field, uint64_t v) {
       PutBits(sim_->job_i, s.field(field).lsb, s.field(field).width, v);
@@ -61,20 +64,28 @@ class DmaRtlTest : public ::testing::Test {
     put("sram_stride", job.sram_stride);
     put("row_words", job.row_words);
     put("rows", job.rows);
-    EXPECT_TRUE(sim_->job_ready_o) << "the engine is idle between jobs";
     sim_->job_valid_i = 1;
+    const uint64_t at = sim_.cycle();
     Cycle();
     sim_->job_valid_i = 0;
+    return at;
+  }
+
+  // Cycles until `n` jobs in all are done.
+  void WaitDone(int n) {
+    for (int i = 0; i < 100000 && done_pulses_ < n; ++i) Cycle();
+    EXPECT_EQ(done_pulses_, n);
+  }
+
+  // Runs `job` alone to completion; returns its cycles from the handshake to done.
+  uint64_t RunJob(const Job& job) {
+    EXPECT_TRUE(sim_->idle_o) << "the engine is idle between jobs";
+    Submit(job);
     const uint64_t start = sim_.cycle();
-    const int before = done_pulses_;
-    for (int i = 0; i < 100000 && done_pulses_ == before; ++i) {
-      EXPECT_FALSE(sim_->job_ready_o) << "ready while a job runs";
-      Cycle();
-    }
-    EXPECT_EQ(done_pulses_, before + 1);
+    WaitDone(done_pulses_ + 1);
     Cycle();
-    EXPECT_TRUE(sim_->job_ready_o) << "idle again after done";
-    EXPECT_FALSE(sim_->busy_load_o || sim_->busy_store_o || sim_->busy_fetch_o);
+    EXPECT_TRUE(sim_->job_ready_o && sim_->idle_o) << "idle again after done";
+    EXPECT_FALSE(sim_->busy_load_o || sim_->busy_store_o);
     return sim_.cycle() - start;
   }
 
@@ -138,7 +149,12 @@ class DmaRtlTest : public ::testing::Test {
         for (int i = 0; i < 4; ++i) word[i] = sim_->cmd_beat_o[i];
         cmd_beats_.push_back(word);
       }
-      if (sim_->job_done_o) ++done_pulses_;
+      if (sim_->job_done_o) {
+        ++done_pulses_;
+        done_cycles_.push_back(now);
+        done_fetch_.push_back(sim_->done_fetch_o);
+      }
+      if (sim_->rd_req_valid_o && sim_->rd_req_ready_i) read_request_cycles_.push_back(now);
     });
   }
 
@@ -168,6 +184,8 @@ class DmaRtlTest : public ::testing::Test {
   uint64_t first_data_cycle_ = 0;
   int requests_before_data_ = 0;
   int done_pulses_ = 0;
+  std::vector<uint64_t> done_cycles_, read_request_cycles_;
+  std::vector<bool> done_fetch_;
   bool stall_ = false;
   std::mt19937 rng_{99};
   std::bernoulli_distribution coin_{0.6};
@@ -269,6 +287,69 @@ TEST_F(DmaRtlTest, LoadUnderBackPressureAndFetch) {
   for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(cmd_beats_[i], DramWord(0x4000 + 16 * i));
   EXPECT_EQ(buffers_.size(), 15u) << "a fetch writes no buffer";
   EXPECT_EQ(done_pulses_, 2);
+}
+
+TEST_F(DmaRtlTest, TheNextLoadsRequestsGoOutWhileTheLastDataArrives) {
+  latency_ = 30;
+  Job a, b;
+  a.dram_addr = 0x1000;
+  a.row_words = 8;  // 2 bursts
+  b.buffer = "BufWeight";
+  b.dram_addr = 0x5000;
+  b.row_words = 12;  // 3 bursts
+  b.sram_addr = 40;
+  Submit(a);
+  const uint64_t b_taken = Submit(b);
+  WaitDone(2);
+  // b was taken before a's first beat came back, and its first request went out long before
+  // a's data was in: the DRAM latency was paid once for both.
+  ASSERT_EQ(read_request_cycles_.size(), 5u);
+  EXPECT_LT(b_taken, first_data_cycle_);
+  EXPECT_LT(read_request_cycles_[2], done_cycles_[0]);
+  EXPECT_LT(done_cycles_[1] - done_cycles_[0], latency_) << "b's data followed a's";
+  EXPECT_LE(done_cycles_[1], read_request_cycles_[0] + latency_ + 20 + 2);
+  for (uint32_t w = 0; w < 8; ++w)
+    EXPECT_EQ((buffers_[{0, static_cast<int>(w)}]), DramWord(0x1000 + 16 * w));
+  for (uint32_t w = 0; w < 12; ++w)
+    EXPECT_EQ((buffers_[{1, static_cast<int>(40 + w)}]), DramWord(0x5000 + 16 * w));
+  Cycle();
+  EXPECT_TRUE(sim_->idle_o);
+}
+
+TEST_F(DmaRtlTest, ALoadBehindAStoreReadsWhatTheStoreWrote) {
+  latency_ = 20;
+  stall_ = true;
+  for (uint16_t a = 0; a < 16; ++a) obuf_[a] = {a, 0x11111111u * a, 7, 9};
+  Job store, load, fetch;
+  store.op = "DmaOpStore";
+  store.buffer = "BufOut";
+  store.dram_addr = 0x6000;
+  store.row_words = 16;
+  load.dram_addr = 0x6000;  // the same DRAM words
+  load.row_words = 16;
+  load.sram_addr = 200;
+  Submit(store);
+  Submit(load);
+  WaitDone(2);
+  // No read went out before the store's last response: the load saw the new data.
+  ASSERT_FALSE(read_request_cycles_.empty());
+  EXPECT_GE(read_request_cycles_.front(), done_cycles_[0]);
+  for (uint32_t w = 0; w < 16; ++w) EXPECT_EQ((buffers_[{0, static_cast<int>(200 + w)}]), obuf_[w]);
+  // A FETCH behind a STORE is not held (commands are never stored to) and completes in order.
+  store.dram_addr = 0x7000;
+  fetch.op = "DmaOpFetch";
+  fetch.dram_addr = 0x4000;
+  fetch.row_words = 8;
+  read_request_cycles_.clear();
+  Submit(store);
+  Submit(fetch);
+  WaitDone(4);
+  ASSERT_FALSE(read_request_cycles_.empty());
+  EXPECT_LT(read_request_cycles_.front(), done_cycles_[2]);
+  EXPECT_FALSE(done_fetch_[2]);
+  EXPECT_TRUE(done_fetch_[3]);
+  ASSERT_EQ(cmd_beats_.size(), 8u);
+  for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(cmd_beats_[i], DramWord(0x4000 + 16 * i));
 }
 
 // A protocol violation trips an RTL assertion (sa_dma NoJobWhileBusy); the harness turns it

@@ -83,6 +83,8 @@ TEST(IsaPkgTest, OpcodesAndBuffers) {
              "buffer_e vs isa::Buffer");
   EXPECT_EQ(Pkg().Param("CmdWords"), static_cast<uint64_t>(isa::kCommandWords));
   EXPECT_EQ(Pkg().Param("WordBytes"), static_cast<uint64_t>(isa::kWordBytes));
+  EXPECT_EQ(Pkg().Param("DmaQueueDepth"), static_cast<uint64_t>(isa::kDmaQueueDepth));
+  EXPECT_EQ(Pkg().Param("DmaSlots"), static_cast<uint64_t>(isa::kDmaSlots));
   // Every command layout covers exactly the 256 bits of a command.
   for (const char* s :
        {"cmd_transfer_t", "cmd_compute_t", "cmd_vector_t", "cmd_sync_t", "cmd_snapshot_t"}) {

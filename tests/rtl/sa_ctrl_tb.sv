@@ -14,9 +14,12 @@ module sa_ctrl_tb #(
   output logic [31:0]                     csr_rdata_o,
   output logic                            irq_o,
   output logic                            dma_job_valid_o,
-  input  logic                            dma_job_ready_i,
+  input  logic                            dma_fetch_ready_i,
+  input  logic                            dma_push_ready_i,
   output sa_pkg::dma_job_t                dma_job_o,
   input  logic                            dma_job_done_i,
+  input  logic                            dma_done_fetch_i,
+  input  logic                            dma_idle_i,
   input  logic                            dma_busy_fetch_i,
   input  logic                            cmd_beat_valid_i,
   input  logic [127:0]                    cmd_beat_i,
@@ -42,7 +45,7 @@ module sa_ctrl_tb #(
   always_comb begin
     events           = events_i;
     events.cmd_pop   = cmd_pop;
-    events.dma_fetch = dma_busy_fetch_i;
+    events.cmd_fetch_beat = cmd_beat_valid_i;
   end
 
   sa_csr #(
@@ -77,9 +80,12 @@ module sa_ctrl_tb #(
     .start_i          (start),
     .cmd_base_i       (cmd_base),
     .dma_job_valid_o,
-    .dma_job_ready_i,
+    .dma_fetch_ready_i,
+    .dma_push_ready_i,
     .dma_job_o,
     .dma_job_done_i,
+    .dma_done_fetch_i,
+    .dma_idle_i,
     .dma_busy_fetch_i,
     .cmd_beat_valid_i,
     .cmd_beat_i,
