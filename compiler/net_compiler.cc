@@ -12,7 +12,9 @@ namespace sasim::compiler {
 namespace {
 
 constexpr uint32_t kCmdAddr = 0x1000;
-constexpr uint32_t kFetchSlackBytes = 8 * 16;  // the controller fetches 8 beats ahead
+// The controller may fetch a FIFO and a fetch's worth of commands past END (contract/isa.h).
+constexpr uint32_t kFetchSlackBytes =
+    (isa::kFifoCommands + isa::kFetchCommands) * isa::kCommandBytes;
 
 uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 

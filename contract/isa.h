@@ -20,6 +20,10 @@ inline constexpr int kWordBytes = 16;  // SRAM word = DRAM beat = 16 channels of
 // kDmaSlots jobs in flight, so a DMA job is dispatched while up to kDmaQueueDepth + kDmaSlots - 1
 // earlier ones are unfinished (docs/isa.md).
 inline constexpr int kDmaQueueDepth = 8;
+// The controller fetches the command stream kFetchCommands at a time into a FIFO of
+// kFifoCommands, so it may read up to kFifoCommands + kFetchCommands commands past END.
+inline constexpr int kFetchCommands = 8;
+inline constexpr int kFifoCommands = 32;
 inline constexpr int kDmaSlots = 2;
 using CommandWords = std::array<uint32_t, kCommandWords>;
 

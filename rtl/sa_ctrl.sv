@@ -15,8 +15,8 @@
 // head of the FIFO and the engines' ready signals. The first command can dispatch one cycle
 // after its second beat arrived.
 module sa_ctrl #(
-  parameter int unsigned FetchBeats = 16,  // beats per command fetch (8 commands)
-  parameter int unsigned FifoBeats  = 64   // command FIFO depth in beats (32 commands)
+  parameter int unsigned FetchBeats = 2 * sa_pkg::FetchCommands,  // beats per command fetch
+  parameter int unsigned FifoBeats  = 2 * sa_pkg::FifoCommands    // command FIFO depth in beats
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,

@@ -29,6 +29,8 @@ package sa_pkg;
   localparam int unsigned WordBytes = 16;             // isa::kWordBytes: SRAM word = DRAM beat
   localparam int unsigned DmaQueueDepth = 8;         // isa::kDmaQueueDepth: jobs queued
   localparam int unsigned DmaSlots  = 2;              // isa::kDmaSlots: jobs in flight
+  localparam int unsigned FetchCommands = 8;          // isa::kFetchCommands: per fetch
+  localparam int unsigned FifoCommands  = 32;         // isa::kFifoCommands: FIFO depth
 
   // Opcodes (isa::Opcode; word 0, bits 7:0).
   typedef enum logic [7:0] {

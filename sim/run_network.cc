@@ -324,8 +324,8 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
 // golden outputs (equal to the hardware's in a bit-exact run).
 namespace {
 
-constexpr size_t kFetchCommands = 8;  // a command fetch is 16 beats: 8 commands (sa_ctrl)
-constexpr size_t kFifoCommands = 32;  // the command FIFO holds 64 beats: 32 commands
+constexpr size_t kFetchCommands = isa::kFetchCommands;
+constexpr size_t kFifoCommands = isa::kFifoCommands;
 
 // What a worker ran for layers [a, b).
 struct GroupRun {

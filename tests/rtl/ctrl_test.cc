@@ -28,7 +28,7 @@ using testing::SvStruct;
 namespace csr = isa::csr;
 
 constexpr int kRows = 8;         // sa_ctrl_tb's default
-constexpr int kFetchBeats = 16;  // sa_ctrl's default (8 commands)
+constexpr int kFetchBeats = 2 * isa::kFetchCommands;  // sa_ctrl's default
 constexpr uint32_t kCmdBase = 0x400;
 
 const SvPackage& Pkg() { return testing::SaPkg(); }

@@ -85,6 +85,8 @@ TEST(IsaPkgTest, OpcodesAndBuffers) {
   EXPECT_EQ(Pkg().Param("WordBytes"), static_cast<uint64_t>(isa::kWordBytes));
   EXPECT_EQ(Pkg().Param("DmaQueueDepth"), static_cast<uint64_t>(isa::kDmaQueueDepth));
   EXPECT_EQ(Pkg().Param("DmaSlots"), static_cast<uint64_t>(isa::kDmaSlots));
+  EXPECT_EQ(Pkg().Param("FetchCommands"), static_cast<uint64_t>(isa::kFetchCommands));
+  EXPECT_EQ(Pkg().Param("FifoCommands"), static_cast<uint64_t>(isa::kFifoCommands));
   // Every command layout covers exactly the 256 bits of a command.
   for (const char* s :
        {"cmd_transfer_t", "cmd_compute_t", "cmd_vector_t", "cmd_sync_t", "cmd_snapshot_t"}) {
