@@ -212,5 +212,52 @@ TEST(EmitTest, BigWeightTilesLoadWhileTheArrayComputes) {
   EXPECT_EQ(ShapeOf(p).stores, (32 + t.out_group - 1) / t.out_group);
 }
 
+TEST(EmitTest, FirstAndLastTilesRunInPiecesAndComputeTheSameLayer) {
+  // The ResNet stem's shape: short folds (K = 27), so the first band's load and the last tile's
+  // store would each cost hundreds of cycles beside the array.
+  const auto c =
+      testcases::MakeCase("stem", {3, 32, 32, 64, 3, 3, 1, 1}, true, false, Rounding::kFloor, 1);
+  const HwConfig hw = testcases::DefaultHw();
+  const Tiling t = ChooseTiling(c.layer, hw);
+  ASSERT_GT(t.head_piece_rows, 0);
+  ASSERT_GT(t.tail_piece_rows, 0);
+  ASSERT_LT(t.head_piece_rows, t.band_rows);
+  const Program p = CompileLayer(c.layer, c.params, hw).program;
+  // Before the first COMPUTE: the first tile's weights and activation LOADs of the first
+  // pieces only (not the whole band); that COMPUTE covers head_piece_rows output rows.
+  uint32_t act_words_before = 0;
+  int computes = 0;
+  size_t first_compute = 0, last_load = 0;
+  for (size_t i = 0; i < p.commands.size(); ++i) {
+    const auto op = isa::DecodeOpcode(p.commands[i]);
+    if (op == isa::Opcode::kLoad) last_load = i;
+    if (op == isa::Opcode::kCompute && computes++ == 0) {
+      first_compute = i;
+      EXPECT_EQ(isa::DecodeCompute(p.commands[i]).out_rows,
+                static_cast<uint32_t>(t.head_piece_rows));
+    }
+    if (op == isa::Opcode::kLoad && computes == 0) {
+      const isa::Transfer tr = isa::DecodeTransfer(p.commands[i]);
+      if (tr.buffer == isa::Buffer::kAct) act_words_before += tr.row_words * tr.rows;
+    }
+  }
+  int piece_stores = 0;
+  for (size_t i = last_load + 1; i < p.commands.size(); ++i) {
+    if (isa::DecodeOpcode(p.commands[i]) != isa::Opcode::kStore) continue;
+    const isa::Transfer tr = isa::DecodeTransfer(p.commands[i]);
+    piece_stores += tr.row_words == static_cast<uint32_t>(t.tail_piece_rows) * 32;
+  }
+  ASSERT_GT(first_compute, 0u);
+  // Two pieces' rows are loaded ahead (a piece's LOAD goes two pieces before its COMPUTE).
+  EXPECT_EQ(act_words_before, static_cast<uint32_t>(2 * t.head_piece_rows + 1) * 32);
+  EXPECT_LT(act_words_before, t.act_band_words);
+  EXPECT_GT(computes, t.bands * t.n_tiles);
+  // The last tile leaves in one STORE per piece.
+  const int last_rows = c.layer.shape.out_height() - (t.bands - 1) * t.band_rows;
+  EXPECT_EQ(piece_stores, last_rows / t.tail_piece_rows);
+  FunctionalDevice device(hw);
+  testcases::ExpectMatchesGolden(c, RunLayer(device, p, c.input));
+}
+
 }  // namespace
 }  // namespace sasim::compiler
