@@ -1,6 +1,7 @@
 #include "compiler/layer_compiler.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/core.h>
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr uint32_t kBiasWords = 4;
 constexpr uint32_t kMaxOutSlots = 8;
+constexpr int kMaxTailTiles = 4;
 // Output slots of `group_words` each in an output buffer of `obuf` words (at least 2).
 int OutRing(uint32_t obuf, uint32_t group_words) {
   return static_cast<int>(
@@ -617,11 +619,27 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   if (t.out_slots == 2) t.out_slots = OutRing(obuf, t.out_tile_words * std::max(1, t.out_group));
   t.head_piece_rows = piece_rows(std::min(best, out_h));
   t.tail_piece_rows = piece_rows(out_h - (t.bands - 1) * best);
+  // How many of the last tiles run in pieces: a whole tile's STORE leaves as the next tile
+  // starts and takes a fraction r of a tile's compute (with the weights and a few cycles a
+  // job), so the last tiles' STOREs pile up behind it unless about r / (1 - r) tiles before the
+  // last one also store piece by piece. A DMA-bound layer (r near 1) gains nothing.
+  if (t.tail_piece_rows > 0) {
+    const int last_rows = out_h - (t.bands - 1) * best;
+    const double tile_compute = static_cast<double>(folds_of(last_rows) * fold_cycles);
+    const double tile_dma =
+        (out_words(last_rows) + (t.weights_resident ? 0 : lowered.tile_words)) * 16.0 / bw +
+        2 * kJobCycles;
+    const double r = tile_dma / tile_compute;
+    t.tail_tiles = r < 0.9 ? 1 + static_cast<int>(std::lround(r / (1 - r))) : 1;
+    t.tail_tiles = std::min({t.tail_tiles, kMaxTailTiles, t.n_tiles * t.bands});
+  }
   const std::string pieces =
       t.head_piece_rows == 0 && t.tail_piece_rows == 0
           ? ""
-          : fmt::format("; first/last tile in COMPUTEs of {}/{} output row(s) (0: whole)",
-                        t.head_piece_rows, t.tail_piece_rows);
+          : fmt::format(
+                "; first tile in COMPUTEs of {} output row(s), last {} tile(s) in "
+                "COMPUTEs of {} (0: whole)",
+                t.head_piece_rows, t.tail_tiles, t.tail_piece_rows);
   t.estimated_cycles = static_cast<uint64_t>(best_cost);
   t.decision = fmt::format(
       "{} output-channel tile(s) x {} band(s) of {} output row(s); weights {} "
@@ -706,7 +724,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   };
   auto pieces_of = [&](int tile) {
     const int e0 = band_of(tile) * t.band_rows, rows = std::min(out_h, e0 + t.band_rows) - e0;
-    int p = tile == tiles - 1 ? t.tail_piece_rows : 0;
+    int p = tile >= tiles - t.tail_tiles ? t.tail_piece_rows : 0;
     if (tile == 0) p = t.head_piece_rows;
     const int step = layer.pool.enabled ? 2 : 1;
     if (p <= 0 || p >= rows || p % step != 0) p = rows;
@@ -842,21 +860,23 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
       // Leave after this COMPUTE's prefetches, so that they do not wait with them.
       std::vector<PendingStore> finished;
       finished.swap(pending);
-      if (i + 1 == pieces.size()) {
-        // Prefetch as early as a slot is free: the next tile's weights once this COMPUTE is
-        // dispatched; with two activation slots, the next band's inputs once this band's first
-        // COMPUTE is, with one, after its last.
-        if (!t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
-        const bool first_of_band = ntile_of(tile) == 0;
-        const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
-        const int next_band = band_of(tile) + 1;
-        if (next_band < t.bands && (t.act_slots == 2 ? first_of_band : last_of_band)) {
-          load_act(next_band);
-        }
+      // Prefetch as early as a slot is free: the next tile's weights once this tile's first
+      // COMPUTE is dispatched (ahead of its pieces' STOREs in the DMA queue; the first tile's
+      // after its last, behind its own input pieces); with two activation slots, the next
+      // band's inputs at the same point of the band's first tile, with one, after its last
+      // COMPUTE.
+      const bool prefetch_point = tile == 0 ? i + 1 == pieces.size() : i == 0;
+      const bool first_of_band = ntile_of(tile) == 0;
+      const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
+      const int next_band = band_of(tile) + 1;
+      if (prefetch_point && !t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
+      if (next_band < t.bands && (t.act_slots == 2 ? prefetch_point && first_of_band
+                                                   : i + 1 == pieces.size() && last_of_band)) {
+        load_act(next_band);
       }
       for (const auto& ps : finished) store(ps);
       // The split last tile stores each piece's rows of its group; else a group leaves whole.
-      const bool by_piece = tile == tiles - 1 && pieces.size() > 1;
+      const bool by_piece = tile >= tiles - t.tail_tiles && pieces.size() > 1;
       if (group_ends && (by_piece || i + 1 == pieces.size())) {
         const bool whole = !by_piece;
         const int rows = std::min(out_h, band_of(tile) * t.band_rows + t.band_rows) -

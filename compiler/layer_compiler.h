@@ -65,11 +65,13 @@ struct Tiling {
   bool weights_resident = false;
   int out_group = 1;
   // The layer's first tile runs as COMPUTEs of `head_piece_rows` output rows, each started once
-  // its own input rows have arrived (the first band is loaded piece by piece), and its last tile
-  // as COMPUTEs of `tail_piece_rows`, each followed by a STORE of its rows: the pipeline fills
-  // and drains in pieces instead of a whole band and a whole tile. 0: not split.
+  // its own input rows have arrived (the first band is loaded piece by piece), and its last
+  // `tail_tiles` tiles as COMPUTEs of `tail_piece_rows`, each followed by a STORE of its rows:
+  // the pipeline fills and drains in pieces instead of a whole band and whole tiles. 0: not
+  // split.
   int head_piece_rows = 0;
   int tail_piece_rows = 0;
+  int tail_tiles = 1;  // the last tiles run in tail pieces (their STOREs would pile up)
   // Partial sums, when the reduction (or one row's input) is too long for the buffers: the
   // reduction runs in `chunks` COMPUTEs of `chunk_blocks` input channel blocks, fold by fold
   // (fold_rows x fold_cols output pixels), the sums staying in the array between them
