@@ -68,6 +68,13 @@ module sa_csr #(
   logic [63:0] snap_d [NumCounters];
   /* verilator tracing_on */
 
+  // The run's cycle counter (counter `cycles`, low 32 bits), traced so that a waveform shows
+  // time in cycles: during run cycle N, as sim_run and the reports number them (--trace-cycles,
+  // cycles.csv), it reads N. Nothing reads it (rtl/lint/verilator_waiver.vlt); it wraps after
+  // 2^32 cycles (21 s at 200 MHz).
+  logic [31:0] run_cycle;
+  assign run_cycle = counter_q[sa_pkg::CntCycles][31:0];
+
   // CSR writes and run status. (start_o is kept out of the block below, which reads sa_ctrl's
   // events: one block for both would look like a combinational loop through sa_ctrl.)
   assign csr_we  = csr_valid_i && csr_write_i;

@@ -91,8 +91,9 @@ class AccelCore : public Core {
   uint64_t Run(uint64_t max_cycles) override {
     const uint64_t start = cycle();
     while (cycle() - start < max_cycles) {
-      Step();
+      // The window is decided before the cycle is stepped, from the state the last edge left.
       if (trace_request_) UpdateTraceWindow();
+      Step();
       if (sim_->dbg_progress_o) last_progress_ = cycle();
       if (sim_->irq_o || !running()) break;
       if (cycle() - last_progress_ > hw_.watchdog_cycles) {
@@ -103,6 +104,7 @@ class AccelCore : public Core {
             sim_->dbg_cmd_index_o, int{sim_->dbg_opcode_o}));
       }
     }
+    if (trace_ && !running()) CloseTrace();  // the run ended: so does the dump
     return cycle() - start;
   }
 
@@ -117,6 +119,9 @@ class AccelCore : public Core {
     std::string data;
   };
 
+  // Opens or closes the dump for the cycle about to be stepped. Run cycle 0 is the first cycle
+  // the controller runs in, so during run cycle N the hardware's `cycles` counter
+  // (u_csr.run_cycle in waveforms) reads N, as in the reports.
   void UpdateTraceWindow() {
     if (!run_started_ && running()) {
       run_started_ = true;

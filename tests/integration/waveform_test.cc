@@ -236,6 +236,17 @@ TEST(WaveformTest, ShippedViewsNameSignalsOfTheDump) {
   const auto report = nlohmann::json::parse(Slurp(dir / "run" / "report.json"));
   EXPECT_EQ(report["trace"]["cycles"], 300);
   EXPECT_EQ(report["trace"]["first_cycle"], 0);
+  // Time in cycles: during run cycle N the traced counter reads N, from the first cycle of the
+  // run to the last of the window (the clock-low dump of each cycle).
+  const std::string counter = "accel.sa_top.u_csr.run_cycle";
+  const Vcd cycles = ReadVcd(dir / "all.vcd", {counter});
+  const auto& changes = cycles.changes.at(cycles.id_of.at(counter));
+  ASSERT_FALSE(changes.empty());
+  const uint64_t t0 = changes.front().first;
+  constexpr uint64_t kPeriod = 5000;
+  for (uint64_t n : {0, 1, 2, 150, 299}) {
+    EXPECT_EQ(std::stoull(ValueAt(changes, t0 + n * kPeriod), nullptr, 2), n) << "run cycle " << n;
+  }
   fs::remove_all(dir);
 }
 
