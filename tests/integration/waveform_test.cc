@@ -1,6 +1,7 @@
 // Waveforms from sim_run: the dump of one layer tells the truth (the output buffer writes in it
 // are the golden model's outputs, in the hardware's order), the shipped GTKWave views name only
-// signals the dump has, the window is honoured and FST works.
+// signals the dump has and filters that exist, the run-cycle trace counts run cycles, the window
+// is honoured and FST works.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -216,20 +217,37 @@ TEST(WaveformTest, ShippedViewsNameSignalsOfTheDump) {
     }
   }
   int views = 0;
+  const std::string kFilters = "/sasim/waveforms/filters/";  // under the views' [savefile]
   for (const auto& entry : fs::directory_iterator(SASIM_SOURCE_DIR "/waveforms")) {
-    if (entry.path().extension() != ".gtkw") continue;
+    // The shipped views; a view sim_run wrote beside a dump there has two dots.
+    if (entry.path().extension() != ".gtkw" ||
+        entry.path().stem().string().find('.') != std::string::npos) {
+      continue;
+    }
     ++views;
     std::ifstream in(entry.path());
     std::string line;
-    int signals = 0;
+    int signals = 0, filters = 0;
     while (std::getline(in, line)) {
+      if (line.rfind("^1 ", 0) == 0) {
+        // A translate filter: named under [savefile]'s folder, present in waveforms/filters/.
+        ++filters;
+        ASSERT_EQ(line.rfind("^1 " + kFilters, 0), 0u) << entry.path().filename() << ": " << line;
+        EXPECT_TRUE(fs::is_regular_file(SASIM_SOURCE_DIR "/waveforms/filters/" +
+                                        line.substr(3 + kFilters.size())))
+            << entry.path().filename() << ": " << line;
+        continue;
+      }
       if (line.empty() || line[0] == '[' || line[0] == '@' || line[0] == '*' || line[0] == '-') {
         continue;
       }
+      if (line.rfind("+{", 0) == 0) line = line.substr(line.find("} ") + 2);  // an alias
       ++signals;
       EXPECT_TRUE(names.count(line)) << entry.path().filename() << ": " << line;
     }
     EXPECT_GT(signals, 5) << entry.path();
+    EXPECT_GE(filters, 1) << entry.path() << ": states by name";
+    EXPECT_TRUE(names.count("accel.sa_top.u_csr.run_cycle[31:0]"));
   }
   EXPECT_GE(views, 3);
   // The window: 300 cycles, two dumps each (clock low, clock high), plus the header time.

@@ -54,6 +54,11 @@ class SvPackage {
   }
 
   const SvEnum& Enum(const std::string& type) const { return Find(enums_, type, "enum"); }
+  std::vector<std::string> EnumNames() const {
+    std::vector<std::string> names;
+    for (const auto& [name, e] : enums_) names.push_back(name);
+    return names;
+  }
   const SvStruct& Struct(const std::string& type) const { return Find(structs_, type, "struct"); }
   uint64_t Param(const std::string& name) const { return Find(params_, name, "localparam"); }
   bool HasParam(const std::string& name) const { return params_.count(name) != 0; }
