@@ -75,10 +75,14 @@ int Run(const Options& opt) {
     } else {
       result.trace_bytes = trace->Finish();
       result.trace_path = prepared.trace.path;
+      result.trace_views = trace->views();
       trace_note =
           fmt::format("waveform: {} ({:.1f} MB, run cycles {}..{}, {} cycles)", result.trace_path,
                       result.trace_bytes / 1e6, result.trace_first_cycle,
                       result.trace_first_cycle + result.trace_cycles, result.trace_cycles);
+      for (const std::string& view : result.trace_views) {
+        trace_note += fmt::format("\n  view: gtkwave {}", view);
+      }
     }
   }
 

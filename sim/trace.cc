@@ -18,6 +18,7 @@
 #include "host/io/files.h"
 #include "host/io/interrupt.h"
 #include "host/report/output_dir.h"
+#include "sim/wave_views.h"
 
 extern char** environ;
 
@@ -78,6 +79,7 @@ TracePlan PlanTrace(const TraceOptions& opt, const std::string& net_name, const 
   }
   plan.path = path;
   plan.fst = ext == ".fst";
+  plan.views_dir = SASIM_SOURCE_DIR "/waveforms";
   plan.request.depth = opt.depth;
   if (opt.depth < 1) throw InputError(fmt::format("--trace-depth {}: at least 1", opt.depth));
   plan.request.end_cycle = UINT64_MAX;
@@ -128,6 +130,20 @@ TraceFile::~TraceFile() {
 }
 
 uint64_t TraceFile::Finish() {
+  // The views, from the VCD as the core wrote it; written once the dump is in place.
+  std::vector<std::pair<std::string, std::string>> views;
+  if (!plan_.views_dir.empty()) {
+    const DumpEvents events = ScanVcd(request_.path);
+    const std::string dir = fs::absolute(plan_.views_dir).lexically_normal().string();
+    const std::string dump = fs::absolute(plan_.path).lexically_normal().string();
+    for (const std::string& name : ViewTemplates(dir)) {
+      const std::string path = dir + "/" + name + ".gtkw";
+      const std::string view = ViewPath(plan_.path, name);
+      views.emplace_back(view,
+                         ViewText(ReadFileBounded(path, "waveform view", 1 << 20), path, dir, dump,
+                                  fs::absolute(view).lexically_normal().string(), events));
+    }
+  }
   std::string produced = request_.path;
   if (plan_.fst) {
     produced = request_.path + ".fst";
@@ -154,6 +170,10 @@ uint64_t TraceFile::Finish() {
   }
   ::chmod(plan_.path.c_str(), 0644);
   dir_->Keep();
+  for (const auto& [path, text] : views) {
+    WriteFileAtomically(path, text);
+    views_.push_back(path);
+  }
   std::error_code ec;
   const auto size = fs::file_size(plan_.path, ec);
   return ec ? 0 : size;

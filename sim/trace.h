@@ -2,13 +2,15 @@
 // --trace-depth), what sim_run asks the Verilated core to dump, and the file that results.
 // The core writes a VCD to a private temporary file beside the target; at the end it is renamed
 // into place, or converted to FST by gtkwave's vcd2fst (run with an argument vector, never a
-// shell). An interrupted or failed run leaves no partial waveform.
+// shell). An interrupted or failed run leaves no partial waveform. Beside the dump go its
+// GTKWave views, placed on what the dump shows (sim/wave_views.h).
 #ifndef SASIM_SIM_TRACE_H_
 #define SASIM_SIM_TRACE_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "contract/program.h"
 
@@ -45,8 +47,10 @@ struct TracePlan {
   std::string path;  // what the user gets
   bool fst = false;
   TraceRequest request;  // request.path is set when the file is opened
+  std::string views_dir;  // the GTKWave views to write beside the dump (sim/wave_views.h)
 };
-// Throws InputError for a bad extension, window or layer name.
+// Throws InputError for a bad extension, window or layer name. The views are the shipped
+// ones (waveforms/*.gtkw of the source tree).
 TracePlan PlanTrace(const TraceOptions& options, const std::string& net_name,
                     const Program& program);
 
@@ -63,9 +67,12 @@ class TraceFile {
   TraceFile& operator=(const TraceFile&) = delete;
   // What the core should dump, with the temporary VCD path filled in.
   const TraceRequest& request() const { return request_; }
-  // Moves (or converts) the dump into place; returns its size in bytes. Throws
-  // SimulationError if vcd2fst fails.
+  // Moves (or converts) the dump into place, then writes its views beside it; returns the
+  // dump's size in bytes. Throws SimulationError if vcd2fst fails, InputError if a view cannot
+  // be made or written.
   uint64_t Finish();
+  // The views Finish wrote, <dump without extension>.<view>.gtkw.
+  const std::vector<std::string>& views() const { return views_; }
 
  private:
   TracePlan plan_;
@@ -73,6 +80,7 @@ class TraceFile {
   std::unique_ptr<OutputDir> dir_;
   std::unique_ptr<CleanupOnInterrupt> cleanup_;
   bool finished_ = false;
+  std::vector<std::string> views_;
 };
 
 }  // namespace sasim

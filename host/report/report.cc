@@ -200,7 +200,8 @@ std::string ReportJson(const RunResult& run) {
     report["trace"] = {{"path", run.trace_path},
                        {"bytes", run.trace_bytes},
                        {"first_cycle", run.trace_first_cycle},
-                       {"cycles", run.trace_cycles}};
+                       {"cycles", run.trace_cycles},
+                       {"views", run.trace_views}};
   }
   report["energy"]["table"] = run.energy_table.name;
   report["energy"]["table_path"] = run.energy_table.path;

@@ -64,6 +64,7 @@ struct RunResult {
   uint64_t trace_bytes = 0;
   uint64_t trace_first_cycle = 0;
   uint64_t trace_cycles = 0;
+  std::vector<std::string> trace_views;  // its GTKWave views, written beside it
   std::string dataset_path;      // --dataset runs
   size_t dataset_images = 0;
   size_t dataset_exact_images = 0;

@@ -1,9 +1,11 @@
 // Waveforms from sim_run: the dump of one layer tells the truth (the output buffer writes in it
 // are the golden model's outputs, in the hardware's order), the shipped GTKWave views name only
-// signals the dump has and filters that exist, the run-cycle trace counts run cycles, the window
-// is honoured and FST works.
+// signals the dump has and filters that exist, the run-cycle trace counts run cycles, the views
+// written beside a dump name it and open on its folds (read from the dump by this test), the
+// window is honoured and FST works.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -265,6 +267,139 @@ TEST(WaveformTest, ShippedViewsNameSignalsOfTheDump) {
   for (uint64_t n : {0, 1, 2, 150, 299}) {
     EXPECT_EQ(std::stoull(ValueAt(changes, t0 + n * kPeriod), nullptr, 2), n) << "run cycle " << n;
   }
+  fs::remove_all(dir);
+}
+
+// The first step of each fold (in_first_i rises with in_valid_i) and each drain's first result
+// (out_valid_o rises), read from the dump on their own.
+struct Folds {
+  std::vector<uint64_t> starts, drains;
+};
+Folds FoldsOf(const Vcd& vcd) {
+  const std::string array = kCompute + "u_array.";
+  std::map<uint64_t, std::map<std::string, char>> at;  // time -> signal -> value
+  for (const char* name : {"in_valid_i", "in_first_i", "out_valid_o"}) {
+    for (const auto& [t, v] : vcd.changes.at(vcd.id_of.at(array + name))) at[t][name] = v[0];
+  }
+  Folds folds;
+  std::map<std::string, char> now = {
+      {"in_valid_i", '0'}, {"in_first_i", '0'}, {"out_valid_o", '0'}};
+  bool stepping_first = false, draining = false;
+  for (const auto& [t, values] : at) {
+    for (const auto& [name, v] : values) now[name] = v;
+    const bool first = now["in_valid_i"] == '1' && now["in_first_i"] == '1';
+    if (first && !stepping_first) folds.starts.push_back(t);
+    stepping_first = first;
+    const bool out = now["out_valid_o"] == '1';
+    if (out && !draining && !folds.starts.empty()) folds.drains.push_back(t);
+    draining = out;
+  }
+  return folds;
+}
+
+// A view sim_run wrote: its settings, the zoom line's numbers, its markers' names.
+struct View {
+  std::map<std::string, std::string> settings;  // "[key]" -> rest of the line
+  double zoom = 0;
+  int64_t marker = -1;
+  std::vector<int64_t> named;
+  std::vector<std::string> marker_names, filters;
+  uint64_t Begin() const { return std::stoull(settings.at("[timestart]")); }
+  // The end of what GTKWave shows: 2^-zoom ps per 200 pixels of a pane of the window's width
+  // less the signals pane and 64 pixels of borders (the tree folded away).
+  uint64_t End() const {
+    const int pane = std::stoi(settings.at("[size]")) - std::stoi(settings.at("[signals_width]")) -
+                     std::stoi(settings.at("[sst_width]")) - 64;
+    return Begin() + static_cast<uint64_t>(std::pow(2.0, -zoom) / 200.0 * pane);
+  }
+};
+View ReadView(const fs::path& path) {
+  View v;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("[markername] ", 0) == 0) {
+      v.marker_names.push_back(line.substr(13));
+    } else if (line[0] == '[') {
+      const size_t close = line.find(']');
+      v.settings[line.substr(0, close + 1)] = line.substr(std::min(line.size(), close + 2));
+    } else if (line[0] == '*') {
+      std::istringstream ss(line.substr(1));
+      ss >> v.zoom >> v.marker;
+      for (int64_t m; ss >> m;) {
+        if (m >= 0) v.named.push_back(m);
+      }
+    } else if (line.rfind("^1 ", 0) == 0) {
+      v.filters.push_back(line.substr(3));
+    }
+  }
+  return v;
+}
+
+TEST(WaveformTest, ViewsBesideTheDumpOpenOnItsFoldsWithMarkersAtTheirStarts) {
+  const fs::path dir = fs::temp_directory_path() / ("viewsd_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(Shell(std::string(SIM_RUN_PATH) +
+                  " --net " SASIM_SOURCE_DIR "/configs/tiny.yaml"
+                  " --out " +
+                  (dir / "run").string() + " --quiet --trace " + (dir / "conv2.vcd").string() +
+                  " --trace-layer conv2 > " + (dir / "out.txt").string()),
+            0);
+  const std::string out = Slurp(dir / "out.txt");
+  const auto report = nlohmann::json::parse(Slurp(dir / "run" / "report.json"));
+  std::vector<std::string> want;
+  for (const char* name : {"array", "controller", "requant_pool"}) {
+    want.push_back((dir / ("conv2." + std::string(name) + ".gtkw")).string());
+    EXPECT_NE(out.find("view: gtkwave " + want.back()), std::string::npos) << out;
+  }
+  EXPECT_EQ(report["trace"]["views"].get<std::vector<std::string>>(), want);
+
+  const std::string array = kCompute + "u_array.";
+  const Vcd vcd = ReadVcd(dir / "conv2.vcd", {array + "in_valid_i", array + "in_first_i",
+                                              array + "out_valid_o", "accel.clk_i"});
+  const Folds folds = FoldsOf(vcd);
+  ASSERT_GE(folds.starts.size(), 2u);  // conv2 of tiny: two output tiles of one fold
+  ASSERT_GE(folds.drains.size(), 2u);
+  const auto& clk = vcd.changes.at(vcd.id_of.at("accel.clk_i"));
+  const uint64_t dump_start = clk.front().first, dump_end = clk.back().first;
+  constexpr uint64_t kPeriod = 5000;
+
+  std::map<std::string, View> views;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const View v = ReadView(want[i]);
+    const std::string name = fs::path(want[i]).filename();
+    EXPECT_EQ(v.settings.at("[dumpfile]"), "\"" + (dir / "conv2.vcd").string() + "\"") << name;
+    EXPECT_EQ(v.settings.at("[savefile]"), "\"" + want[i] + "\"") << name;
+    // Named markers at the fold starts, called fold 1, fold 2, ...
+    EXPECT_EQ(v.named, std::vector<int64_t>(folds.starts.begin(), folds.starts.end())) << name;
+    ASSERT_EQ(v.marker_names.size(), folds.starts.size()) << name;
+    EXPECT_EQ(v.marker_names[1], "Bfold 2") << name;
+    for (const auto& f : v.filters) {
+      EXPECT_TRUE(fs::path(f).is_absolute() && fs::is_regular_file(f)) << name << ": " << f;
+    }
+    EXPECT_FALSE(v.filters.empty()) << name;
+    // Inside the dump, and wide enough for clock edges: at least 16 cycles.
+    EXPECT_GE(v.Begin(), dump_start) << name;
+    EXPECT_GE(v.End() - v.Begin(), 16 * kPeriod) << name;
+    views[name] = v;
+  }
+  // array: the first two folds from their first steps to the second drain.
+  const View& a = views.at("conv2.array.gtkw");
+  EXPECT_LT(a.Begin(), folds.starts[0]);
+  EXPECT_GT(a.End(), folds.drains[1]);
+  EXPECT_EQ(a.marker, static_cast<int64_t>(folds.starts[0]));
+  // controller: from the dump's start (the layer's loads) to the second drain.
+  const View& c = views.at("conv2.controller.gtkw");
+  EXPECT_EQ(c.Begin(), dump_start);
+  EXPECT_GT(c.End(), folds.drains[1]);
+  // requant_pool: the first drain, close enough to read each cycle's values (<= 64 cycles).
+  const View& r = views.at("conv2.requant_pool.gtkw");
+  EXPECT_LT(r.Begin(), folds.drains[0]);
+  EXPECT_GT(r.End(), folds.drains[0] + 16 * kPeriod);
+  EXPECT_LE(r.End() - r.Begin(), 64 * kPeriod);
+  EXPECT_EQ(r.marker, static_cast<int64_t>(folds.drains[0]));
+  EXPECT_LE(r.End(), dump_end + 64 * kPeriod);
   fs::remove_all(dir);
 }
 
