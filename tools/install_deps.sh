@@ -8,6 +8,7 @@ packages=(
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   chromium fonts-dejavu-core gtkwave yosys
+  xvfb xauth x11-apps imagemagick  # GTKWave opened under Xvfb (gtkwave_view_tests), screenshots
   python3-torch python3-numpy python3-yaml python3-sklearn
 )
 

@@ -1,20 +1,15 @@
 #!/usr/bin/env bash
-# Screenshot of GTKWave showing a sim_run dump with one of the shipped views, for the docs.
-# Needs xvfb, gtkwave, x11-apps (xwd) and imagemagick (convert).
-# Usage: tools/screenshot_waveform.sh [build dir] [view, default array] [layer, default conv3]
+# The docs' GTKWave screenshots, docs/waveform_<view>.png, one per shipped view: taken by the test
+# that opens every view on a dump of VGG-8's conv3 under Xvfb and checks what GTKWave shows
+# (tests/integration/gtkwave_view_test.cc), so the pictures are of what the test held. Needs
+# xvfb, xauth, x11-apps (xwd), gtkwave and imagemagick (convert): tools/install_deps.sh.
+# Usage: tools/screenshot_waveform.sh [build dir, default build]
 set -euo pipefail
 build=$(realpath "${1:-build}")
-view=${2:-array}
-layer=${3:-conv3}
 cd "$(dirname "$0")/.."
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-"$build/sim/sim_run" --net configs/vgg8.yaml --out "$out/run" --quiet --no-html \
-  --trace "$out/dump.fst" --trace-cycles 1100:1160 > /dev/null
-xvfb-run -a -s "-screen 0 1400x820x24" bash -c "
-  gtkwave '$out/dump.fst' 'waveforms/$view.gtkw' > /dev/null 2>&1 &
-  pid=\$!
-  sleep 8
-  xwd -root -silent | convert xwd:- png:'$PWD/docs/waveform_$view.png'
-  kill \$pid"
-echo "wrote docs/waveform_$view.png"
+for tool in xvfb-run xwd gtkwave convert; do
+  command -v "$tool" > /dev/null || { echo "$tool is missing: tools/install_deps.sh" >&2; exit 1; }
+done
+cmake --build "$build" -j2 --target gtkwave_view_tests sim_run
+SASIM_WAVEFORM_SHOTS="$PWD/docs" "$build/tests/gtkwave_view_tests"
+ls -l docs/waveform_*.png

@@ -2,7 +2,7 @@
 // are the golden model's outputs, in the hardware's order), the shipped GTKWave views name only
 // signals the dump has and filters that exist, the run-cycle trace counts run cycles, the views
 // written beside a dump name it and open on its folds (read from the dump by this test), the
-// window is honoured and FST works.
+// window is honoured and FST works. GTKWave itself opens the views in gtkwave_view_test.cc.
 #include <sys/wait.h>
 
 #include <cmath>
