@@ -64,12 +64,13 @@ DumpEvents ScanVcd(const std::string& path) {
   if (!in) {
     throw SimulationError(fmt::format("cannot read the waveform {} to place its views", path));
   }
-  enum Signal { kClk, kValid, kFirst, kOut, kSignals };
+  enum Signal { kClk, kValid, kFirst, kOut, kVecBusy, kSignals };
   const std::string array = "accel.sa_top.u_compute.u_array.";
   const std::map<std::string, Signal> watched = {{"accel.clk_i", kClk},
                                                  {array + "in_valid_i", kValid},
                                                  {array + "in_first_i", kFirst},
-                                                 {array + "out_valid_o", kOut}};
+                                                 {array + "out_valid_o", kOut},
+                                                 {"accel.sa_top.u_vec.busy_o", kVecBusy}};
   std::unordered_map<std::string, std::vector<Signal>> ids;
   std::vector<std::string> scope;
   std::string line;
@@ -96,7 +97,7 @@ DumpEvents ScanVcd(const std::string& path) {
 
   DumpEvents ev;
   bool value[kSignals] = {};
-  bool stepping_first = false, draining = false, seen_time = false;
+  bool stepping_first = false, draining = false, vector_busy = false, seen_time = false;
   uint64_t time = 0, first_rise = kOpen;
   // After all changes of a time step: the events that step shows.
   const auto settle = [&] {
@@ -113,10 +114,22 @@ DumpEvents ScanVcd(const std::string& path) {
       ev.drains.back().second = time;
     }
     draining = value[kOut];
+    if (value[kVecBusy] && !vector_busy && ev.vector_runs.size() < 2) {
+      ev.vector_runs.emplace_back(time, kOpen);
+    }
+    if (!value[kVecBusy] && vector_busy && !ev.vector_runs.empty() &&
+        ev.vector_runs.back().second == kOpen) {
+      ev.vector_runs.back().second = time;
+    }
+    vector_busy = value[kVecBusy];
   };
   const auto done = [&] {
-    return ev.period != 0 && ev.fold_starts.size() == kMaxMarkedFolds && ev.drains.size() == 2 &&
-           ev.drains[1].second != kOpen;
+    // Stops early once it has what the views need: the folds, or the vector unit's commands
+    // (the folds' when the vector unit has not run by then).
+    const bool folds = ev.fold_starts.size() == kMaxMarkedFolds && ev.drains.size() == 2 &&
+                       ev.drains[1].second != kOpen;
+    const bool vectors = ev.vector_runs.size() == 2 && ev.vector_runs[1].second != kOpen;
+    return ev.period != 0 && (folds || vectors) && (ev.vector_runs.empty() || vectors);
   };
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -159,6 +172,7 @@ DumpEvents ScanVcd(const std::string& path) {
   if (seen_time && !done()) settle();
   ev.end = LastTime(path, time);
   for (auto& [begin, end] : ev.drains) end = std::min(end, ev.end);
+  for (auto& [begin, end] : ev.vector_runs) end = std::min(end, ev.end);
   return ev;
 }
 
@@ -166,7 +180,17 @@ ViewSpan SpanOf(SpanKind kind, const DumpEvents& ev) {
   ViewSpan span;
   const uint64_t period = std::max<uint64_t>(ev.period, 1);
   const uint64_t margin = 8 * period;
-  if (ev.fold_starts.empty()) {
+  if (kind == SpanKind::kVector) {
+    if (ev.vector_runs.empty()) {
+      span.begin = ev.start;
+      span.end = ev.start + 64 * period;
+    } else {
+      const auto [v0, v1] = ev.vector_runs[0];
+      span.begin = v0 - std::min(v0 - ev.start, margin);
+      span.end = std::min(v1, v0 + 96 * period) + margin;
+      span.marker = static_cast<int64_t>(v0);
+    }
+  } else if (ev.fold_starts.empty()) {
     span.begin = ev.start;
     span.end = ev.start + (kind == SpanKind::kLayer ? 4000 : 64) * period;
   } else {
@@ -205,8 +229,10 @@ std::string ViewText(const std::string& template_text, const std::string& templa
     while (std::getline(in, line)) lines.push_back(line);
   }
   // What the view opens on.
-  static const std::map<std::string, SpanKind> kKinds = {
-      {"folds", SpanKind::kFolds}, {"layer", SpanKind::kLayer}, {"drain", SpanKind::kDrain}};
+  static const std::map<std::string, SpanKind> kKinds = {{"folds", SpanKind::kFolds},
+                                                         {"layer", SpanKind::kLayer},
+                                                         {"drain", SpanKind::kDrain},
+                                                         {"vector", SpanKind::kVector}};
   const std::string kSpanLine = "[*] sasim span: ";
   std::string kind_name;
   for (const auto& line : lines) {
@@ -214,7 +240,7 @@ std::string ViewText(const std::string& template_text, const std::string& templa
   }
   if (!kKinds.count(kind_name)) {
     throw InputError(
-        fmt::format("{}: needs a line '{}folds' (or layer, drain): what the view opens on",
+        fmt::format("{}: needs a line '{}folds' (or layer, drain, vector): what the view opens on",
                     template_path, kSpanLine));
   }
   const ViewSpan span = SpanOf(kKinds.at(kind_name), events);

@@ -6,8 +6,10 @@
 //   folds  the first two folds: their fill, steps and drains
 //   layer  from the dump's start to the end of the first two folds (loads, waits, first folds)
 //   drain  the first fold's drain, through the requantizer, pool and output buffer writes
+//   vector the vector unit's first VECTOR command (its first 96 cycles if it runs longer)
 // A dump without folds (a vector layer, a window of loads, or a shallow --trace-depth) opens on
-// its first 64 cycles (`layer`: its first 4000). docs/waveforms.md.
+// its first 64 cycles (`layer`: its first 4000), and one without a VECTOR command a `vector`
+// view likewise. docs/waveforms.md.
 #ifndef SASIM_SIM_WAVE_VIEWS_H_
 #define SASIM_SIM_WAVE_VIEWS_H_
 
@@ -27,6 +29,8 @@ struct DumpEvents {
   std::vector<uint64_t> fold_starts;
   // The first two drains: [first result, past the last) of u_array's out_valid_o.
   std::vector<std::pair<uint64_t, uint64_t>> drains;
+  // The vector unit's first two commands: [start, past the end) of u_vec's busy_o.
+  std::vector<std::pair<uint64_t, uint64_t>> vector_runs;
 };
 
 inline constexpr size_t kMaxMarkedFolds = 26;  // GTKWave's named markers A..Z
@@ -34,7 +38,7 @@ inline constexpr size_t kMaxMarkedFolds = 26;  // GTKWave's named markers A..Z
 // Reads a VCD as the Verilated core writes it. Throws SimulationError when it cannot be read.
 DumpEvents ScanVcd(const std::string& path);
 
-enum class SpanKind { kFolds, kLayer, kDrain };
+enum class SpanKind { kFolds, kLayer, kDrain, kVector };
 
 // What a view opens on: [begin, end) of dump time, and the primary marker (-1: none).
 struct ViewSpan {

@@ -250,6 +250,11 @@ TEST(GtkwaveViewTest, EveryViewOpensOnReadableWavesWithStatesByName) {
       EXPECT_EQ(s.window_start, s.dump_start) << what;
       EXPECT_GE(s.window_end, fold3) << what;
       EXPECT_LE(span, 2 * (fold3 - s.dump_start)) << what;
+    } else if (kind == "vector") {
+      // conv3 runs no VECTOR command: the dump's first 64 cycles, fitted to the pane (the fit
+      // leaves 5% of the pane over: 64 / 0.95 cycles).
+      EXPECT_EQ(s.window_start, s.dump_start) << what;
+      EXPECT_LE(span, static_cast<int64_t>(64 * kPeriod * 11 / 10)) << what;
     } else {
       // The first drain, after fold 1 and before fold 3, at 10 pixels a cycle or more.
       EXPECT_EQ(kind, "drain") << what;
@@ -259,7 +264,9 @@ TEST(GtkwaveViewTest, EveryViewOpensOnReadableWavesWithStatesByName) {
           << what;
       EXPECT_LE(span / static_cast<int64_t>(kPeriod), s.pane / 10) << what;
     }
-    if (keep) {
+    // The vector view's picture in docs/ is of a dump with a VECTOR command (docs/waveforms.md),
+    // which conv3 has not.
+    if (keep && kind != "vector") {
       const std::string name = fs::path(what).stem().extension().string().substr(1);  // array
       const fs::path png = fs::path(keep) / ("waveform_" + name + ".png");
       EXPECT_EQ(Shell("convert '" + (dir / ("shot" + std::to_string(i) + ".xwd")).string() + "' '" +

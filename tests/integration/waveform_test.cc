@@ -349,7 +349,7 @@ TEST(WaveformTest, ViewsBesideTheDumpOpenOnItsFoldsWithMarkersAtTheirStarts) {
   const std::string out = Slurp(dir / "out.txt");
   const auto report = nlohmann::json::parse(Slurp(dir / "run" / "report.json"));
   std::vector<std::string> want;
-  for (const char* name : {"array", "controller", "requant_pool"}) {
+  for (const char* name : {"array", "controller", "requant_pool", "vector"}) {
     want.push_back((dir / ("conv2." + std::string(name) + ".gtkw")).string());
     EXPECT_NE(out.find("view: gtkwave " + want.back()), std::string::npos) << out;
   }
