@@ -66,8 +66,7 @@ module sa_ctrl #(
   // Command fetch.
   logic [31:0] fetch_ptr_q, fetch_ptr_d;
   /* verilator tracing_off */
-  logic [127:0]        fifo_q [FifoBeats];
-  logic [127:0]        fifo_d [FifoBeats];
+  logic [127:0]        fifo_q [FifoBeats];  // a memory: one beat written a cycle
   logic [FifoIdxW-1:0] fifo_rd_q, fifo_rd_d, fifo_wr_q, fifo_wr_d;
   logic [FifoIdxW:0]   fifo_count_q, fifo_count_d;
   logic [FifoIdxW:0]   fifo_reserved;  // beats stored plus beats of a fetch in flight
@@ -293,11 +292,9 @@ module sa_ctrl #(
 
   // Command FIFO: beats in from the DMA engine, two out per dispatched command.
   always_comb begin
-    for (int unsigned i = 0; i < FifoBeats; i++) fifo_d[i] = fifo_q[i];
     fifo_wr_d    = fifo_wr_q;
     fifo_rd_d    = fifo_rd_q;
     if (cmd_beat_valid_i) begin
-      fifo_d[fifo_wr_q] = cmd_beat_i;
       fifo_wr_d         = fifo_wr_q + 1'b1;
     end
     if (pop) begin
@@ -322,7 +319,6 @@ module sa_ctrl #(
       fifo_count_q <= '0;
       dma_done_q   <= '0;
       comp_done_q  <= '0;
-      for (int unsigned i = 0; i < FifoBeats; i++) fifo_q[i] <= '0;
     end else begin
       state_q      <= state_d;
       cmd_index_q  <= cmd_index_d;
@@ -333,7 +329,15 @@ module sa_ctrl #(
       fifo_count_q <= fifo_count_d;
       dma_done_q   <= dma_done_d;
       comp_done_q  <= comp_done_d;
-      for (int unsigned i = 0; i < FifoBeats; i++) fifo_q[i] <= fifo_d[i];
+    end
+  end
+
+  // The FIFO's beats, written as a memory is (no reset, one entry a cycle): copying all 64
+  // entries every cycle, as a register file, would cost the simulation more than the rest of
+  // the controller.
+  always_ff @(posedge clk_i) begin
+    if (cmd_beat_valid_i) begin
+      fifo_q[fifo_wr_q] <= cmd_beat_i;
     end
   end
 

@@ -27,9 +27,9 @@ module sa_dma_queue #(
 
   `SA_ASSERT_INIT(g_depth_pow2, Depth >= 2 && (1 << IdxW) == Depth)
 
-  // Flat words, not the struct: Yosys 0.23 keeps no memory of packed structs.
+  // Flat words, not the struct: Yosys 0.23 keeps no memory of packed structs. A memory: one
+  // entry written a cycle, no reset.
   logic [sa_pkg::DmaJobBits-1:0] jobs_q [Depth];
-  logic [sa_pkg::DmaJobBits-1:0] jobs_d [Depth];
   logic [IdxW-1:0]  rd_q, rd_d, wr_q, wr_d;
   logic [IdxW:0]    count_q, count_d;
 
@@ -46,12 +46,10 @@ module sa_dma_queue #(
     fetch_ready_o = dma_ready_i;
     empty_o       = (count_q == '0);
 
-    for (int unsigned i = 0; i < Depth; i++) jobs_d[i] = jobs_q[i];
     rd_d    = rd_q + (pop ? IdxW'(1) : '0);
     wr_d    = wr_q;
     count_d = count_q - (pop ? (IdxW+1)'(1) : '0);
     if (push) begin
-      jobs_d[wr_q] = job_i;
       wr_d         = wr_q + IdxW'(1);
       count_d      = count_d + (IdxW+1)'(1);
     end
@@ -62,12 +60,16 @@ module sa_dma_queue #(
       rd_q    <= '0;
       wr_q    <= '0;
       count_q <= '0;
-      for (int unsigned i = 0; i < Depth; i++) jobs_q[i] <= '0;
     end else begin
       rd_q    <= rd_d;
       wr_q    <= wr_d;
       count_q <= count_d;
-      for (int unsigned i = 0; i < Depth; i++) jobs_q[i] <= jobs_d[i];
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (push) begin
+      jobs_q[wr_q] <= job_i;
     end
   end
 
