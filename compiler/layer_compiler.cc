@@ -869,7 +869,9 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
       const bool first_of_band = ntile_of(tile) == 0;
       const bool last_of_band = ntile_of(tile) == t.n_tiles - 1;
       const int next_band = band_of(tile) + 1;
-      if (prefetch_point && !t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
+      // With one weight slot the next tile's weights overwrite this tile's: after its last piece.
+      const bool weights_point = t.weight_slots == 1 ? i + 1 == pieces.size() : prefetch_point;
+      if (weights_point && !t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
       if (next_band < t.bands && (t.act_slots == 2 ? prefetch_point && first_of_band
                                                    : i + 1 == pieces.size() && last_of_band)) {
         load_act(next_band);
