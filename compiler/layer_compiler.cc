@@ -834,9 +834,9 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     return compute_job[tile];
   };
 
-  // The first tile's weights, then its first pieces' inputs: a piece's LOAD is issued two pieces
-  // ahead of its COMPUTE, so that the DMA engine (one job at a time, dispatched in order) always
-  // has the next one while the array computes.
+  // The first tile's weights, then its first pieces' inputs: piece i+1's LOAD goes just before
+  // piece i's COMPUTE, so that the DMA engine has the next piece's rows in hand while the array
+  // computes the current one.
   load_weights(0);
   load_head_piece();
   std::vector<PendingStore> pending;  // STOREs that wait for the next COMPUTE to be dispatched
