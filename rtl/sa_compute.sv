@@ -82,6 +82,7 @@ module sa_compute #(
   comp_state_e          state_d;
   sa_pkg::compute_cmd_t cmd_d;
   logic [RowIdxW:0]     since_last_q, since_last_d;  // cycles since the last fold's last step
+  logic [RowIdxW:0]     since_first_q, since_first_d;  // cycles since the last fold's first step
   // A command that drains completes when its last fold's row 0 has popped and been written
   // (through sa_pool): two cycles after the pop.
   logic [1:0]           done_pipe_q, done_pipe_d;
@@ -109,13 +110,18 @@ module sa_compute #(
   // requantizers are shared by every fold in flight) and neither pools (the pool groups beats
   // from a command's start) nor keeps or continues sums. Folds then issue back to back across
   // commands, as within one; each command still completes (done_o) in order, when its last
-  // fold's last result is written.
+  // fold's last result is written. The next command's biases replace this one's on the cycle
+  // after CompStart, and a column's PEs take the bias from one wire as the fold's first step
+  // passes down the rows: so a command is taken only once this command's last fold's first
+  // step has had Rows - 1 cycles to reach the bottom row (a fold shorter than that may end
+  // sooner).
   logic accept;
   always_comb begin
     accept = (state_q == CompIdle) ||
              ((state_q == CompDrain) && !cmd_q.pool && !cmd_q.acc_out && !cmd_i.pool &&
               !cmd_i.acc_in && !cmd_i.acc_out && (cmd_i.relu == cmd_q.relu) &&
-              (cmd_i.shift == cmd_q.shift) && (cmd_i.round == cmd_q.round) && !fifo_full);
+              (cmd_i.shift == cmd_q.shift) && (cmd_i.round == cmd_q.round) && !fifo_full &&
+              (32'(since_first_q) + 3 >= Rows));
   end
   assign ready_o  = accept;
   assign im_start = accept && start_i;
@@ -200,6 +206,8 @@ module sa_compute #(
     state_d      = state_q;
     cmd_d        = cmd_q;
     since_last_d = (since_last_q == '1) ? since_last_q : since_last_q + 1'b1;
+    since_first_d = (issuing && step_first) ? '0 :
+                    (since_first_q == '1) ? since_first_q : since_first_q + 1'b1;
     done_o       = done_pipe_q[1];
     done_pipe_d  = {done_pipe_q[0], last_pop};
 
@@ -246,6 +254,7 @@ module sa_compute #(
       cmd_q        <= '0;
       done_pipe_q  <= '0;
       since_last_q <= '1;
+      since_first_q <= '1;
       for (int unsigned r = 0; r < Rows; r++) word_q[r] <= '0;
       for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= '0;
     end else begin
@@ -253,6 +262,7 @@ module sa_compute #(
       cmd_q        <= cmd_d;
       done_pipe_q  <= done_pipe_d;
       since_last_q <= since_last_d;
+      since_first_q <= since_first_d;
       for (int unsigned r = 0; r < Rows; r++) word_q[r] <= word_d[r];
       for (int unsigned c = 0; c < Cols; c++) bias_q[c] <= bias_d[c];
     end

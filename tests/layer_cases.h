@@ -106,6 +106,14 @@ inline std::vector<LayerCase> LayerCases() {
   // K = 4608: partial sums on SmallHw (a 1024-word weight buffer), one COMPUTE on DefaultHw.
   cases.push_back(MakeCase("conv512x16_4x4_psum", {512, 4, 4, 16, 3, 3, 1, 1}, true, false, kE,
                            12));
+  // Regression: with one weight slot (SmallHw), the next tile's weights load only after the
+  // last piece of a tile run in pieces (they once overwrote the weights its later pieces read).
+  cases.push_back(
+      MakeCase("conv64x48_4x8_pieces", {64, 4, 8, 48, 3, 3, 1, 1}, true, false, kF, 13));
+  // Regression: commands of one short fold each (16 pixels, 8 steps: fewer than the 16 rows of
+  // DefaultHw) back to back; a command's biases must reach the array's bottom row before the
+  // next command's replace them.
+  cases.push_back(MakeCase("conv8x20_8x8_1x1_s2", {8, 8, 8, 20, 1, 1, 2, 0}, false, false, kF, 14));
   return cases;
 }
 
@@ -170,7 +178,10 @@ inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::Compile
   EXPECT_EQ(Get(n, Counter::kObufReads), out_words);
   EXPECT_EQ(Get(n, Counter::kDramWriteBytes), 16 * out_words);
   const uint64_t weight_bytes = p.segments.at(0).bytes.size();
-  const uint64_t input_bytes = C16Bytes(s.in_channels, s.in_height, s.in_width);
+  // The input rows some output reads (a strided layer may skip the last ones).
+  const int used_rows =
+      std::min(s.in_height, (s.out_height() - 1) * s.stride + s.kernel_h - s.padding);
+  const uint64_t input_bytes = C16Bytes(s.in_channels, used_rows, s.in_width);
   EXPECT_GE(Get(n, Counter::kDramReadBytes), weight_bytes + input_bytes);
   if (tiling.fold_rows > 0) {
     // Partial sums: every fold loads the biases once and the reduction chunk by chunk; only
@@ -200,8 +211,9 @@ inline void ExpectClosedFormCounters(const LayerCase& c, const compiler::Compile
                   Get(n, Counter::kStallStore) + Get(n, Counter::kStallFetch),
               cycles);
     EXPECT_GE(Get(n, Counter::kCmdFetchBytes), p.commands.size() * isa::kCommandBytes);
-    // The array is fed for every fold step (and short-fold bubble), within the busy time.
-    EXPECT_GE(Get(n, Counter::kIssueCycles), tiling.compute_cycles);
+    // The array is fed for every fold step, within the busy time (a short fold's bubbles may be
+    // spent before its command starts, outside the issue cycles).
+    EXPECT_GE(Get(n, Counter::kIssueCycles), tiling.folds * lowered.steps);
     EXPECT_LE(Get(n, Counter::kIssueCycles), Get(n, Counter::kBusyCycles));
   } else {
     EXPECT_EQ(Get(n, Counter::kCycles), 0u);
