@@ -153,6 +153,68 @@ LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored,
   return w;
 }
 
+std::optional<Layer> BatchedLinearView(const Layer& layer, const TensorShape& stored, int images) {
+  if (layer.kind != LayerKind::kLinear || images < 2) return std::nullopt;
+  if (stored.elements() != layer.in_shape().elements()) return std::nullopt;
+  const int64_t words = int64_t{ChannelBlocks(stored.channels)} * stored.height * stored.width;
+  // The largest a x b dividing the words: fewest channel blocks, so fewest LOADs per band.
+  int best_a = 0, best_b = 0;
+  for (int a = 1; a <= limits::kMaxStride && a <= limits::kMaxKernel; ++a) {
+    for (int b = 1; b <= limits::kMaxKernel; ++b) {
+      if (words % (a * b) == 0 && a * b > best_a * best_b) best_a = a, best_b = b;
+    }
+  }
+  const int64_t blocks = words / (best_a * best_b);
+  const int64_t rows = int64_t{best_a} * images;
+  if (blocks * 16 > limits::kMaxChannels || rows > limits::kMaxSpatial) return std::nullopt;
+  // One block of one stored block: the lanes past the stored channels are padding, left out of
+  // the reduction (as the view of one image does).
+  const int64_t channels =
+      blocks == 1 && ChannelBlocks(stored.channels) == 1 ? stored.channels : blocks * 16;
+  Layer view = layer;
+  view.shape = ConvShape{static_cast<int>(channels),
+                         static_cast<int>(rows),
+                         best_b,
+                         layer.shape.out_channels,
+                         best_a,
+                         best_b,
+                         best_a,
+                         0};
+  return view;
+}
+
+LayerWeights BatchedLinearWeights(const Layer& layer, const TensorShape& stored, const Layer& view,
+                                  const LayerWeights& weights) {
+  const int n = layer.shape.out_channels;
+  const int64_t flat = layer.in_shape().elements();
+  Check(weights.weights.size() == static_cast<size_t>(flat) * n, layer,
+        fmt::format("weights have {} elements, expected {}", weights.weights.size(),
+                    static_cast<int64_t>(flat) * n));
+  const ConvShape& v = view.shape;
+  LayerWeights w;
+  w.bias = weights.bias;
+  w.weights.assign(view.weight_count(), 0);
+  // View channel 16 cb + l at tap (ky, kx) reads stored word (cb * kh + ky) * kw + kx, lane l:
+  // channel 16 b + l of stored pixel p, for word b * H * W + p (flat index (16 b + l) H W + p).
+  const int hw = stored.height * stored.width;
+  for (int c = 0; c < v.in_channels; ++c) {
+    for (int ky = 0; ky < v.kernel_h; ++ky) {
+      for (int kx = 0; kx < v.kernel_w; ++kx) {
+        const int word = ((c / 16) * v.kernel_h + ky) * v.kernel_w + kx;
+        const int channel = 16 * (word / hw) + c % 16, pixel = word % hw;
+        if (channel >= stored.channels) continue;  // a padding lane: weight 0
+        const size_t src = static_cast<size_t>(channel) * hw + pixel;
+        for (int o = 0; o < n; ++o) {
+          const size_t dst =
+              ((static_cast<size_t>(o) * v.in_channels + c) * v.kernel_h + ky) * v.kernel_w + kx;
+          w.weights[dst] = weights.weights[o * flat + src];
+        }
+      }
+    }
+  }
+  return w;
+}
+
 WeightLayout WeightLayoutOf(const Layer& layer) {
   WeightLayout w;
   if (!layer.has_weights()) return w;
@@ -429,7 +491,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   return jobs.Finish(dma_jobs, compute_jobs);
 }
 
-Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   CheckLayer(layer);
   if (!layer.has_weights()) return ChooseVectorTiling(layer, hw);
   const ConvShape& s = layer.shape;
@@ -579,6 +641,9 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
       if (band_words(rows) * act_slots > abuf || out_words(rows) * slots > obuf) continue;
       for (bool resident : {false, true}) {
         if (resident && !can_keep) continue;
+        // A batch runs the bands of every image with one weight schedule: weights that stay
+        // load once per batch instead of once per image.
+        if (!resident && can_keep && images > 1) continue;
         const int kmax = max_out_group(rows, slots);
         for (int k : {1, kmax}) {
           std::string why;
@@ -658,9 +723,38 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw) {
   return t;
 }
 
+namespace {
+
+// Image n's tensors of a batch placement, as a placement of one image.
+DramPlacement ImagePlacement(const DramPlacement& place, int n) {
+  DramPlacement one = place;
+  one.images = 1;
+  one.input_addr += n * place.input_image_bytes;
+  one.input_b_addr += n * place.input_b_image_bytes;
+  one.scratch_addr += n * place.scratch_image_bytes;
+  one.output_addr += n * place.output_image_bytes;
+  return one;
+}
+
+}  // namespace
+
 CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& hw,
                           const DramPlacement& place, std::vector<isa::CommandWords>* out,
                           uint32_t* dma_jobs, uint32_t* compute_jobs) {
+  const bool per_image = !layer.has_weights() || t.chunks > 1 || t.fold_rows > 0;
+  if (place.images > 1 && per_image) {
+    // The vector unit and partial sums run image by image (their schedules keep nothing).
+    CommandStats stats;
+    for (int n = 0; n < place.images; ++n) {
+      const CommandStats more =
+          EmitCommands(layer, t, hw, ImagePlacement(place, n), out, dma_jobs, compute_jobs);
+      stats.loads += more.loads;
+      stats.stores += more.stores;
+      stats.computes += more.computes;
+      stats.syncs += more.syncs;
+    }
+    return stats;
+  }
   if (!layer.has_weights()) {
     return EmitVectorCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
   }
@@ -692,17 +786,23 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
   const uint32_t o_half = t.out_slots >= 2 ? hw.obuf_words() / t.out_slots : 0;
-  const int tiles = t.bands * t.n_tiles;
+  // A batch runs band after band of image after image: band `band` of the layer is band
+  // band % t.bands of image band / t.bands.
+  const int images = std::max(1, place.images);
+  const int bands = t.bands * images;
+  const int tiles = bands * t.n_tiles;
+  auto image_of = [&](int band) { return static_cast<uint32_t>(band / t.bands); };
+  auto first_row = [&](int band) { return (band % t.bands) * t.band_rows; };  // output row
   const TensorShape final_shape = layer.out_shape();
   const int final_h = final_shape.height, final_w = final_shape.width;
   const int og = std::max(1, t.out_group);
   const int ogroups_per_band = (t.n_tiles + og - 1) / og;
 
   JobStream jobs(out, *dma_jobs, *compute_jobs);
-  std::vector<uint32_t> act_job(t.bands), compute_job(tiles);
+  std::vector<uint32_t> act_job(bands), compute_job(tiles);
   // One weight LOAD per tile, or one for the whole layer when the weights stay (resident).
   std::vector<uint32_t> weight_job(t.weights_resident ? 1 : tiles);
-  std::vector<uint32_t> store_job(t.bands * ogroups_per_band);
+  std::vector<uint32_t> store_job(bands * ogroups_per_band);
 
   auto band_of = [&](int tile) { return tile / t.n_tiles; };
   auto ntile_of = [&](int tile) { return tile % t.n_tiles; };
@@ -723,7 +823,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     int ra, rb;
   };
   auto pieces_of = [&](int tile) {
-    const int e0 = band_of(tile) * t.band_rows, rows = std::min(out_h, e0 + t.band_rows) - e0;
+    const int e0 = first_row(band_of(tile)), rows = std::min(out_h, e0 + t.band_rows) - e0;
     int p = tile >= tiles - t.tail_tiles ? t.tail_piece_rows : 0;
     if (tile == 0) p = t.head_piece_rows;
     const int step = layer.pool.enabled ? 2 : 1;
@@ -739,12 +839,36 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   size_t head_loaded = 0;
 
   auto load_act_rows = [&](int band, int r_lo, int r_hi) {  // input rows [r_lo, r_hi] of band
-    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    const int e0 = first_row(band), e1 = std::min(out_h, e0 + t.band_rows);
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
+    if (place.batched_gemm) {
+      // Rows [n a, (n + 1) a) are image n's: block cb of images n0..n1 is one LOAD of a row of
+      // a * b words per image (one LOAD of them all when they lie back to back in DRAM).
+      const int a = s.kernel_h, n0 = r_lo / a, n1 = r_hi / a;
+      const uint32_t image_words = static_cast<uint32_t>(a) * s.in_width;
+      const int blocks = ChannelBlocks(s.in_channels);
+      const bool contiguous = blocks == 1 && place.input_image_bytes == image_words * 16;
+      uint32_t job = 0;
+      for (int cb = 0; cb < blocks; ++cb) {
+        isa::Transfer tr;
+        tr.buffer = isa::Buffer::kAct;
+        tr.dram_addr = place.input_addr + static_cast<uint32_t>(n0) * place.input_image_bytes +
+                       static_cast<uint32_t>(cb) * image_words * 16;
+        tr.dram_stride = place.input_image_bytes;
+        tr.sram_addr = (band % t.act_slots) * a_half +
+                       (static_cast<uint32_t>(cb) * (hi - lo + 1) + (r_lo - lo)) * s.in_width;
+        tr.row_words = image_words * (contiguous ? n1 - n0 + 1 : 1);
+        tr.sram_stride = image_words;
+        tr.rows = contiguous ? 1 : static_cast<uint32_t>(n1 - n0 + 1);
+        job = jobs.Transfer(isa::Opcode::kLoad, tr);
+      }
+      return job;
+    }
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kAct;
-    tr.dram_addr = place.input_addr + static_cast<uint32_t>(r_lo) * s.in_width * 16;
+    tr.dram_addr = place.input_addr + image_of(band) * place.input_image_bytes +
+                   static_cast<uint32_t>(r_lo) * s.in_width * 16;
     tr.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
     tr.sram_addr = (band % t.act_slots) * a_half + static_cast<uint32_t>(r_lo - lo) * s.in_width;
     tr.row_words = static_cast<uint32_t>(r_hi - r_lo + 1) * s.in_width;
@@ -753,7 +877,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     return jobs.Transfer(isa::Opcode::kLoad, tr);
   };
   auto load_act = [&](int band) {
-    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    const int e0 = first_row(band), e1 = std::min(out_h, e0 + t.band_rows);
     if (band >= t.act_slots) {  // the slot's previous band must have been read
       jobs.RequireIssued(compute_job[std::min(tiles, (band - t.act_slots + 1) * t.n_tiles) - 1]);
     }
@@ -793,15 +917,35 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     const int o = ps.o, last = ogroup_last(o);
     jobs.Require(0, ps.after);
     const int band = o / ogroups_per_band, first = (o % ogroups_per_band) * og;
-    const int e0 = band * t.band_rows;
+    const int e0 = first_row(band);
     const int fe0 = layer.pool.enabled ? (e0 + ps.ra) / 2 : e0 + ps.ra;
     const int fra = layer.pool.enabled ? ps.ra / 2 : ps.ra;
     const int rows = layer.pool.enabled ? (ps.rb - ps.ra) / 2 : ps.rb - ps.ra;
+    if (place.batched_gemm) {
+      // Output row e is image e's word of the tile's channel block: one STORE per tile, a row
+      // of one word per image.
+      for (int tile = band * t.n_tiles + first; tile <= last; ++tile) {
+        isa::Transfer tr;
+        tr.buffer = isa::Buffer::kOut;
+        tr.dram_addr = place.output_addr + static_cast<uint32_t>(fe0) * place.output_image_bytes +
+                       static_cast<uint32_t>(ntile_of(tile)) * 16;
+        tr.dram_stride = place.output_image_bytes;
+        tr.sram_addr = (o % t.out_slots) * o_half +
+                       static_cast<uint32_t>(ntile_of(tile) - first) * t.out_tile_words +
+                       static_cast<uint32_t>(fra);
+        tr.row_words = 1;
+        tr.sram_stride = 1;
+        tr.rows = static_cast<uint32_t>(rows);
+        store_job[o] = jobs.Transfer(isa::Opcode::kStore, tr);
+      }
+      return;
+    }
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
-    tr.dram_addr = place.output_addr +
-                   (static_cast<uint32_t>(first) * final_h * final_w +
-                    static_cast<uint32_t>(fe0) * final_w) * 16;
+    tr.dram_addr =
+        place.output_addr + image_of(band) * place.output_image_bytes +
+        (static_cast<uint32_t>(first) * final_h * final_w + static_cast<uint32_t>(fe0) * final_w) *
+            16;
     tr.dram_stride = static_cast<uint32_t>(final_h) * final_w * 16;
     tr.sram_addr = (o % t.out_slots) * o_half + static_cast<uint32_t>(fra) * final_w;
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
@@ -815,7 +959,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     const int o = ogroup_of(tile);
     if (o >= t.out_slots) need_dma = std::max(need_dma, store_job[o - t.out_slots]);
     jobs.Require(need_dma, 0);
-    const int e0 = band * t.band_rows, e1 = std::min(out_h, e0 + t.band_rows);
+    const int e0 = first_row(band), e1 = std::min(out_h, e0 + t.band_rows);
     int lo, hi;
     BandInputRows(s, e0, e1, &lo, &hi);
     isa::Compute c = LayerCompute(layer);
@@ -872,8 +1016,8 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
       // With one weight slot the next tile's weights overwrite this tile's: after its last piece.
       const bool weights_point = t.weight_slots == 1 ? i + 1 == pieces.size() : prefetch_point;
       if (weights_point && !t.weights_resident && tile + 1 < tiles) load_weights(tile + 1);
-      if (next_band < t.bands && (t.act_slots == 2 ? prefetch_point && first_of_band
-                                                   : i + 1 == pieces.size() && last_of_band)) {
+      if (next_band < bands && (t.act_slots == 2 ? prefetch_point && first_of_band
+                                                 : i + 1 == pieces.size() && last_of_band)) {
         load_act(next_band);
       }
       for (const auto& ps : finished) store(ps);
@@ -881,8 +1025,8 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
       const bool by_piece = tile >= tiles - t.tail_tiles && pieces.size() > 1;
       if (group_ends && (by_piece || i + 1 == pieces.size())) {
         const bool whole = !by_piece;
-        const int rows = std::min(out_h, band_of(tile) * t.band_rows + t.band_rows) -
-                         band_of(tile) * t.band_rows;
+        const int e0 = first_row(band_of(tile));
+        const int rows = std::min(out_h, e0 + t.band_rows) - e0;
         pending.push_back({o, whole ? 0 : pieces[i].ra, whole ? rows : pieces[i].rb, job});
       }
     }

@@ -7,6 +7,7 @@
 #define SASIM_COMPILER_LAYER_COMPILER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,18 @@ void CheckLayer(const Layer& layer);
 Layer ArrayView(const Layer& layer, const TensorShape& stored_input);
 LayerWeights ArrayWeights(const Layer& layer, const TensorShape& stored_input,
                           const LayerWeights& weights);
+
+// A linear over a batch of `images` as one GEMM with one output row per image (M = images),
+// when its shape allows: a conv over an (a * images) x b input of Kw / (a * b) channel blocks
+// with an a x b kernel and stride a, where Kw is one image's stored words (C16) and a, b <= 15
+// divide it. Image n's words, in storage order, are input rows [n a, (n + 1) a) of every block,
+// so one output row reduces exactly one image; EmitCommands loads them from the images' C16
+// tensors, one after another in DRAM (DramPlacement::batched_gemm). Empty when the layer is not
+// a linear or no such view fits the COMPUTE fields (it then runs image by image).
+std::optional<Layer> BatchedLinearView(const Layer& layer, const TensorShape& stored, int images);
+// The linear's [out][C*H*W] weights in that view's order (zero on padding lanes).
+LayerWeights BatchedLinearWeights(const Layer& layer, const TensorShape& stored, const Layer& view,
+                                  const LayerWeights& weights);
 
 // The weight image's layout: one tile per 16 output channels: 4 words of bias (16 int32,
 // little-endian; zero past the last channel) then one word of 16 weights per reduction step, in
@@ -86,18 +99,32 @@ struct Tiling {
 };
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
-// Needs the shape only, so a network is checked before any weight exists.
-Tiling ChooseTiling(const Layer& layer, const HwConfig& hw);
+// Needs the shape only, so a network is checked before any weight exists. `images`: the batch
+// the layer runs over image by image (DramPlacement::images); its weights then stay in the
+// buffer whenever they fit.
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images = 1);
 // The scratch tensor a pool pass needs (the conv's output before the pool), or none.
 TensorShape ScratchShape(const Layer& layer, const Tiling& tiling);
 
 // Where the layer's tensors live in DRAM (C16 layout, see contract/layout.h).
+// A batch (CompileOptions::images): each tensor holds the images' C16 tensors one after another,
+// `image_bytes` apart (the weights are shared). A layer viewed per image runs over `images`
+// images: the array path band after band of image after image with one weight schedule (weights
+// that stay in the buffer load once per batch); the vector unit and partial sums image by image.
+// A batched GEMM view (BatchedLinearView) runs once (images = 1, batched_gemm): its input rows
+// are loaded image by image and its output rows, one per image, stored to each image's tensor.
 struct DramPlacement {
   uint32_t input_addr = 0;
   uint32_t input_b_addr = 0;  // an add's second input
   uint32_t scratch_addr = 0;  // a pool pass's unpooled conv output (Tiling::pool_pass)
   uint32_t weight_addr = 0;
   uint32_t output_addr = 0;
+  int images = 1;
+  uint32_t input_image_bytes = 0;
+  uint32_t input_b_image_bytes = 0;
+  uint32_t scratch_image_bytes = 0;
+  uint32_t output_image_bytes = 0;
+  bool batched_gemm = false;
 };
 
 struct CommandStats {

@@ -83,8 +83,13 @@ TensorShape StoredInput(const std::vector<Layer>& layers) {
 CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
                     const CompileOptions& options) {
   if (layers.empty()) throw CompileError("a network needs at least one layer");
+  if (options.images < 1 || options.images > kMaxBatch) {
+    throw CompileError(fmt::format("batch of {} images: 1..{}", options.images, kMaxBatch));
+  }
+  const int images = options.images;
   CompiledNet net;
   Program& p = net.program;
+  p.batch = images;
   p.input = StoredInput(layers);
   const int n = static_cast<int>(layers.size());
   std::vector<int> last_reader(n, -1);
@@ -116,12 +121,23 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     plan.stored_input =
         layer.inputs[0] == kNetworkInput ? p.input : layers[layer.inputs[0]].out_shape();
     plan.view = ArrayView(layer, plan.stored_input);
-    plan.tiling = ChooseTiling(plan.view, hw);
+    plan.tiling = ChooseTiling(plan.view, hw, images);
+    uint64_t estimate = plan.tiling.estimated_cycles * images;
+    if (const auto batched = BatchedLinearView(layer, plan.stored_input, images)) {
+      // One GEMM over the batch, unless its reduction needs partial sums (run per image then).
+      const Tiling tiling = ChooseTiling(*batched, hw, images);
+      if (tiling.chunks == 1 && tiling.fold_rows == 0) {
+        plan.view = *batched;
+        plan.tiling = tiling;
+        plan.place.batched_gemm = true;
+        estimate = tiling.estimated_cycles;
+      }
+    }
     net.plans.push_back(std::move(plan));
     ProgramLayer pl;
     pl.name = layer.name;
     pl.output = layer.out_shape();
-    pl.estimated_cycles = net.plans.back().tiling.estimated_cycles;
+    pl.estimated_cycles = estimate;
     p.layers.push_back(std::move(pl));
   }
   for (int i = 0; i < n; ++i) {
@@ -148,21 +164,25 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
       }
     }
     TensorArena arena(at);
-    const uint64_t input_addr = arena.Place(C16Size(p.input), input_last_reader);
+    const uint64_t input_addr = arena.Place(C16Size(p.input) * images, input_last_reader);
     p.input_addr = static_cast<uint32_t>(std::min<uint64_t>(input_addr, UINT32_MAX));
     for (int i = 0; i < n; ++i) {
       arena.Release(i);
       const TensorShape scratch = ScratchShape(net.plans[i].view, net.plans[i].tiling);
       if (scratch.elements() > 0) {
         // Lives while layer i runs only.
-        const uint64_t at_scratch = arena.Place(C16Size(scratch), i);
+        const uint64_t at_scratch = arena.Place(C16Size(scratch) * images, i);
         net.plans[i].place.scratch_addr =
             static_cast<uint32_t>(std::min<uint64_t>(at_scratch, UINT32_MAX));
       }
-      const uint64_t addr = arena.Place(C16Size(p.layers[i].output), last_reader[i]);
-      if (addr + C16Size(p.layers[i].output) > (uint64_t{1} << 32)) break;  // reported below
+      const uint64_t bytes = C16Size(p.layers[i].output) * images;
+      const uint64_t addr = arena.Place(bytes, last_reader[i]);
+      if (addr + bytes > (uint64_t{1} << 32)) break;  // reported below
       DramPlacement& place = net.plans[i].place;
       place.output_addr = static_cast<uint32_t>(addr);
+      place.output_image_bytes = static_cast<uint32_t>(C16Size(p.layers[i].output));
+      place.scratch_image_bytes = static_cast<uint32_t>(C16Size(scratch));
+      place.images = place.batched_gemm ? 1 : images;
       p.layers[i].output_addr = place.output_addr;
     }
     for (int i = 0; i < n; ++i) {
@@ -170,8 +190,16 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
       const auto addr_of = [&](int from) {
         return from == kNetworkInput ? p.input_addr : p.layers[from].output_addr;
       };
+      const auto image_bytes_of = [&](int from) {
+        return static_cast<uint32_t>(
+            C16Size(from == kNetworkInput ? p.input : p.layers[from].output));
+      };
       place.input_addr = addr_of(layers[i].inputs[0]);
-      if (layers[i].inputs.size() > 1) place.input_b_addr = addr_of(layers[i].inputs[1]);
+      place.input_image_bytes = image_bytes_of(layers[i].inputs[0]);
+      if (layers[i].inputs.size() > 1) {
+        place.input_b_addr = addr_of(layers[i].inputs[1]);
+        place.input_b_image_bytes = image_bytes_of(layers[i].inputs[1]);
+      }
     }
     at = AlignUp(arena.end(), 4096);
     if (at > (static_cast<uint64_t>(hw.dram_mib) << 20)) {
@@ -217,9 +245,12 @@ CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<Layer
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!layers[i].has_weights()) continue;
     const LayerPlan& plan = net.plans[i];
+    const LayerWeights array_weights =
+        plan.place.batched_gemm
+            ? BatchedLinearWeights(layers[i], plan.stored_input, plan.view, weights[i])
+            : ArrayWeights(layers[i], plan.stored_input, weights[i]);
     net.program.segments.push_back(
-        {plan.place.weight_addr,
-         LowerWeights(plan.view, ArrayWeights(layers[i], plan.stored_input, weights[i]))});
+        {plan.place.weight_addr, LowerWeights(plan.view, array_weights)});
   }
   return net;
 }

@@ -15,6 +15,9 @@
 
 namespace sasim::compiler {
 
+// The largest batch a program takes (CompileOptions::images, sim_run --batch).
+inline constexpr int kMaxBatch = 256;
+
 struct CompileOptions {
   // SYNC + SNAPSHOT after every layer (per-layer counters). Off for a single layer run on its
   // own, whose counters are read at the end.
@@ -23,12 +26,17 @@ struct CompileOptions {
   // back to check each layer. Off: a tensor's DRAM is reused once its last reader has run (a
   // skip connection's tensor lives until the add that reads it).
   bool keep_outputs = true;
+  // Images per run (a batch): every tensor holds this many images' C16 tensors one after
+  // another (Program::batch); layers run over all of them, a linear as one GEMM with a row per
+  // image where BatchedLinearView allows (DramPlacement says how each layer runs).
+  int images = 1;
 };
 
 // What the compiler decided for layer i, beside the program (reports and tests read it).
 struct LayerPlan {
   TensorShape stored_input;  // how its (first) input is stored in DRAM
-  Layer view;                // the layer as the hardware runs it (ArrayView of stored_input)
+  Layer view;                // the layer as the hardware runs it (ArrayView of stored_input,
+                             // or BatchedLinearView: DramPlacement::batched_gemm)
   Tiling tiling;
   DramPlacement place;
   CommandStats stats;

@@ -32,7 +32,10 @@ struct ProgramLayer {
   uint64_t estimated_cycles = 0;  // the compiler's cost model, for progress
 };
 
+// A batch: `batch` images per run; the input and every layer's output hold one C16 tensor per
+// image, one after another (image k at addr + k * C16Bytes of the shape, contract/layout.h).
 struct Program {
+  int batch = 1;
   uint32_t cmd_addr = 0;
   std::vector<isa::CommandWords> commands;
   std::vector<DramSegment> segments;  // weight images

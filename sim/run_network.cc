@@ -88,7 +88,12 @@ PreparedRun PrepareRun(const RunRequest& request) {
                     "{:.0f} G a run simulates in reasonable time",
                     spec.path, macs / 1e9, limits::kMaxNetMacs / 1e9));
   }
-  run.compiled = compiler::PlanNet(net.layers, run.hw);
+  if (request.batch < 1 || request.batch > compiler::kMaxBatch) {
+    throw InputError(fmt::format("--batch {}: 1..{} images", request.batch, compiler::kMaxBatch));
+  }
+  compiler::CompileOptions options;
+  options.images = request.batch;
+  run.compiled = compiler::PlanNet(net.layers, run.hw, options);
   if (!request.inject_fault.empty() &&
       std::none_of(net.layers.begin(), net.layers.end(),
                    [&](const Layer& l) {
@@ -146,7 +151,28 @@ PreparedRun PrepareRun(const RunRequest& request) {
   run.prepared = PrepareNet(spec, std::move(net), std::move(input));
   run.prepare_seconds = Since(start);
   // Compiled again, not patched: calibration may have changed shifts, which COMPUTE encodes.
-  run.compiled = compiler::CompileNet(run.prepared.net.layers, run.prepared.net.weights, run.hw);
+  run.compiled =
+      compiler::CompileNet(run.prepared.net.layers, run.prepared.net.weights, run.hw, options);
+  if (request.dataset.empty()) {
+    // The batch's other images: the next records of the input file, copies of the reference
+    // input (each checked against PyTorch too), or synthetic images of the next seeds.
+    for (int k = 1; k < request.batch; ++k) {
+      if (request.input_path.empty()) {
+        run.more_images.push_back(SyntheticImage(run.prepared.net.input, spec.seed + k));
+      } else if (request.input_path == kReferenceInput) {
+        run.more_images.push_back(run.prepared.input);
+      } else {
+        run.more_images.push_back(LoadInputImage(request.input_path, request.index + k, format));
+      }
+    }
+    if (request.batch > 1) {
+      run.input_desc +=
+          fmt::format(" and {} more ({})", request.batch - 1,
+                      request.input_path.empty()              ? "seeds after it"
+                      : request.input_path == kReferenceInput ? "copies"
+                                                              : "the records after it");
+    }
+  }
   return run;
 }
 
@@ -159,6 +185,7 @@ struct Measured {
   std::vector<std::vector<uint8_t>> outputs;
   std::vector<bool> exact_images;
   std::vector<int> predictions;
+  std::string first_image_mismatch;  // of images 1..: "image k, layer 'x': <FirstMismatch>"
 };
 
 // Image k of the run (0: the prepared input, k >= 1: dataset image k).
@@ -166,24 +193,56 @@ const std::vector<uint8_t>& Image(const PreparedRun& run, size_t k) {
   return k == 0 ? run.prepared.input : run.more_images.at(k - 1);
 }
 
-// Runs dataset images [first, end) (first >= 1) through the loaded program.
-void RunMoreImages(Hal& hal, const PreparedRun& run, size_t first, size_t end, Measured* m,
-                   const std::function<void(size_t)>& progress) {
+// Runs images [first, end) through the loaded program, a batch (Program::batch) at a time:
+// image k in slot (k - first) % batch, a short last batch repeating its first image in the
+// slots left over. Image 0, when in range, is the measured one: its batch's per-layer counters
+// and its outputs go to m->counters and m->outputs (checked by Finish); every other image is
+// checked on every layer here. `layer_progress` reports on the first batch's commands,
+// `progress` after each batch with the images done.
+void RunImages(Hal& hal, const PreparedRun& run, size_t first, size_t end, Measured* m,
+               const std::function<void(uint32_t, uint64_t)>& layer_progress,
+               const std::function<void(size_t)>& progress) {
   const Program& program = run.compiled.program;
   const Network& net = run.prepared.net;
-  for (size_t k = first; k < end; ++k) {
-    WriteInput(hal, program, Image(run, k));
-    RunCommands(hal, program.cmd_addr);
-    const auto golden = golden::ForwardNet(net.layers, net.weights, Image(run, k));
-    bool exact = true;
-    std::vector<uint8_t> last;
-    for (size_t i = 0; i < net.layers.size(); ++i) {
-      last = ReadLayerOutput(hal, program, i);
-      exact = exact && last == golden[i];
+  const size_t batch = static_cast<size_t>(program.batch);
+  for (size_t k0 = first; k0 < end; k0 += batch) {
+    const size_t k1 = std::min(end, k0 + batch);
+    for (size_t slot = 0; slot < batch; ++slot) {
+      WriteInput(hal, program, Image(run, k0 + slot < k1 ? k0 + slot : k0), static_cast<int>(slot));
     }
-    m->exact_images.push_back(exact);
-    m->predictions.push_back(Argmax(last));
-    if (progress) progress(k);
+    RunCommands(hal, program.cmd_addr,
+                k0 == first ? layer_progress : std::function<void(uint32_t, uint64_t)>{});
+    for (size_t k = k0; k < k1; ++k) {
+      const int slot = static_cast<int>(k - k0);
+      if (k == 0) {
+        m->counters = ReadLayerCounters(hal, program);
+        for (size_t i = 0; i < net.layers.size(); ++i) {
+          m->outputs.push_back(ReadLayerOutput(hal, program, i, slot));
+        }
+        continue;
+      }
+      const auto golden = golden::ForwardNet(net.layers, net.weights, Image(run, k));
+      bool exact = true;
+      std::vector<uint8_t> last;
+      for (size_t i = 0; i < net.layers.size(); ++i) {
+        last = ReadLayerOutput(hal, program, i, slot);
+        // A batch of the reference image: every copy checked against PyTorch too.
+        const bool against_torch = !run.reference.empty() && run.request.dataset.empty();
+        std::string mismatch = FirstMismatch(net.layers[i], golden[i], last);
+        if (mismatch.empty() && against_torch) {
+          mismatch = FirstMismatch(net.layers[i], run.reference[i], last);
+          if (!mismatch.empty()) mismatch += " (against PyTorch)";
+        }
+        if (!mismatch.empty() && exact && m->first_image_mismatch.empty()) {
+          m->first_image_mismatch =
+              fmt::format("image {}, layer '{}': {}", k, net.layers[i].name, mismatch);
+        }
+        exact = exact && mismatch.empty();
+      }
+      m->exact_images.push_back(exact);
+      m->predictions.push_back(Argmax(last));
+    }
+    if (progress) progress(k1);
   }
 }
 
@@ -233,7 +292,16 @@ NetworkRun Finish(const PreparedRun& run, DeviceKind kind, bool timed, double wa
     result.layers.push_back(std::move(l));
   }
   if (!run.reference.empty()) result.reference = run.spec.reference_dir;
+  result.batch = run.compiled.program.batch;
   Summarize(&result);
+  if (run.request.dataset.empty() && result.batch > 1) {
+    // The batch's other images were checked on every layer too.
+    result.batch_exact_images = result.bit_exact;
+    for (bool exact : m.exact_images) result.batch_exact_images += exact;
+    result.batch_mismatch = m.first_image_mismatch;
+    result.bit_exact =
+        result.bit_exact && result.batch_exact_images == static_cast<size_t>(result.batch);
+  }
   if (!run.request.dataset.empty()) {
     // Image 0 is the per-layer run above; the others were checked on every layer too.
     std::vector<int>& predictions = m.predictions;
@@ -268,7 +336,6 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
   device.Run([&](Hal& hal) {
     LoadProgram(hal, program);
     if (!run.request.inject_fault.empty()) InjectFault(hal, run);
-    WriteInput(hal, program, run.prepared.input);
     // Progress: the layer the controller is in, and cycles against the compiler's estimate.
     uint64_t estimate = 0;
     for (const auto& l : program.layers) estimate += l.estimated_cycles;
@@ -279,19 +346,17 @@ NetworkRun RunNetwork(const PreparedRun& run, Device& device, const TraceRequest
                  program.layers[layer].name, cycles,
                  std::min(99.0, 100.0 * cycles / std::max<uint64_t>(1, estimate)), Since(start));
     };
-    RunCommands(hal, program.cmd_addr,
-                run.request.progress ? report : std::function<void(uint32_t, uint64_t)>{});
-    if (run.request.progress) fmt::print(stderr, "\r{:60}\r", "");
-    m.counters = ReadLayerCounters(hal, program);
-    for (size_t i = 0; i < n; ++i) m.outputs.push_back(ReadLayerOutput(hal, program, i));
-    // The rest of a dataset: same program, only the input changes.
+    // Every image, a batch at a time: same program, only the inputs change.
     const size_t images = run.more_images.size() + 1;
-    RunMoreImages(hal, run, 1, images, &m, [&](size_t k) {
-      if (run.request.progress) {
-        fmt::print(stderr, "\r  image {} of {}, {:.1f} s   ", k + 1, images, Since(start));
-      }
-    });
-    if (run.request.progress && images > 1) fmt::print(stderr, "\r{:60}\r", "");
+    RunImages(hal, run, 0, images, &m,
+              run.request.progress ? report : std::function<void(uint32_t, uint64_t)>{},
+              [&](size_t done) {
+                if (run.request.progress) {
+                  fmt::print(stderr, "\r  {} of {} images, {:.1f} s   {:20}", done, images,
+                             Since(start), "");
+                }
+              });
+    if (run.request.progress) fmt::print(stderr, "\r{:60}\r", "");
   });
   const double wall = Since(start);
   TraceResult t;
@@ -658,22 +723,21 @@ NetworkRun RunImageShares(const PreparedRun& run, DeviceKind kind, int jobs) {
   const Program& program = run.compiled.program;
   const size_t n = run.prepared.net.layers.size();
   const size_t images = run.more_images.size() + 1;
-  const size_t workers = std::min<size_t>(jobs, images);
+  // Whole batches per worker.
+  const size_t batch = static_cast<size_t>(program.batch);
+  const size_t batches = (images + batch - 1) / batch;
+  const size_t workers = std::min<size_t>(jobs, batches);
   std::vector<size_t> bounds;
-  for (size_t w = 0; w <= workers; ++w) bounds.push_back(images * w / workers);
+  for (size_t w = 0; w <= workers; ++w) {
+    bounds.push_back(std::min(images, batches * w / workers * batch));
+  }
   const auto start = std::chrono::steady_clock::now();
   const auto task = [&](int w) {
     Measured m;
     std::unique_ptr<Device> device = MakeDevice(kind, run.hw);
     device->Run([&](Hal& hal) {
       LoadProgram(hal, program);
-      if (w == 0) {
-        WriteInput(hal, program, run.prepared.input);
-        RunCommands(hal, program.cmd_addr);
-        m.counters = ReadLayerCounters(hal, program);
-        for (size_t i = 0; i < n; ++i) m.outputs.push_back(ReadLayerOutput(hal, program, i));
-      }
-      RunMoreImages(hal, run, std::max<size_t>(1, bounds[w]), bounds[w + 1], &m, {});
+      RunImages(hal, run, bounds[w], bounds[w + 1], &m, {}, {});
     });
     ByteWriter out;
     out.U64(m.counters.size());
@@ -758,8 +822,11 @@ std::vector<size_t> SplitLayers(const Program& program, int groups) {
 }
 
 bool UsesWorkers(const PreparedRun& run) {
+  // A batch's layers run in one process (the layer groups' start states assume one image).
   return run.request.jobs > 1 && !run.trace.enabled && run.request.inject_fault.empty() &&
-         (!run.more_images.empty() || run.prepared.net.layers.size() >= 2);
+         (run.request.dataset.empty()
+              ? run.compiled.program.batch == 1 && run.prepared.net.layers.size() >= 2
+              : run.more_images.size() + 1 > static_cast<size_t>(run.compiled.program.batch));
 }
 
 NetworkRun RunNetworkJobs(const PreparedRun& run, DeviceKind kind, const TraceRequest* trace) {
@@ -767,7 +834,7 @@ NetworkRun RunNetworkJobs(const PreparedRun& run, DeviceKind kind, const TraceRe
     std::unique_ptr<Device> device = MakeDevice(kind, run.hw);
     return RunNetwork(run, *device, trace);
   }
-  if (!run.more_images.empty()) return RunImageShares(run, kind, run.request.jobs);
+  if (!run.request.dataset.empty()) return RunImageShares(run, kind, run.request.jobs);
   return RunLayerGroups(run, kind, run.request.jobs);
 }
 

@@ -35,6 +35,9 @@ struct RunRequest {
   std::string dataset;                // many images through one program
   std::string labels;
   int limit = 0;
+  // Images per run (compiler::CompileOptions::images): without a dataset, the input and
+  // batch - 1 more (see PrepareRun); a dataset runs in batches of this many.
+  int batch = 1;
   std::string inject_fault;  // layer whose first weight is corrupted in DRAM
   TraceOptions trace;
   bool progress = false;  // progress lines on stderr
@@ -58,7 +61,7 @@ struct PreparedRun {
   compiler::NetSpec spec;
   PreparedNet prepared;  // layers, weights, golden outputs of image 0
   compiler::CompiledNet compiled;
-  std::vector<std::vector<uint8_t>> more_images;  // dataset images 1..
+  std::vector<std::vector<uint8_t>> more_images;  // images 1.. (a dataset's, or the batch's)
   std::vector<int> labels;                        // dataset labels (empty when unknown)
   std::string input_desc;
   // PyTorch's output of every layer for the input (`--input reference`), else empty.

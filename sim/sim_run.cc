@@ -167,6 +167,9 @@ int main(int argc, char** argv) {
                  "float) or a CIFAR-10 batch (.bin)");
   app.add_option("--labels", r.labels, "labels of a .npy dataset (.npy of N integers)");
   app.add_option("--limit", r.limit, "use the first N images of the dataset");
+  app.add_option("--batch", r.batch,
+                 "images per run (default 1): the layers run over all of them, weights loaded "
+                 "once per tile; with --dataset, batches of N");
   app.add_flag("--no-html", opt.no_html, "do not write report.html");
   app.add_option("--trace", r.trace.file,
                  "waveform file, .vcd or .fst (a bare name goes to waveforms/)");

@@ -38,7 +38,8 @@ void Summarize(RunResult* run) {
     l.energy = ComputeEnergy(run->energy_table, run->hw, l.counters);
     run->energy += l.energy;
     const ConvShape& s = l.layer.shape;
-    l.macs = l.layer.macs();
+    const uint64_t images = static_cast<uint64_t>(std::max(1, run->batch));
+    l.macs = l.layer.macs() * static_cast<int64_t>(images);
     l.cycles = Get(l.counters, Counter::kCycles);
     // The least a layer can move: its inputs, weights and biases once, its output once. Add
     // and pool layers have no weights and are bound by these bytes.
@@ -46,10 +47,11 @@ void Summarize(RunResult* run) {
         l.layer.has_weights()
             ? static_cast<uint64_t>(s.reduction()) * s.out_channels + 4ull * s.out_channels
             : 0;
-    l.min_dram_bytes = weight_bytes +
-                       static_cast<uint64_t>(l.layer.inputs.size()) * s.in_channels *
-                           s.in_height * s.in_width +
-                       static_cast<uint64_t>(l.layer.out_shape().elements());
+    // A batch's weights are needed once, each image's tensors once.
+    l.min_dram_bytes =
+        weight_bytes + images * (static_cast<uint64_t>(l.layer.inputs.size()) * s.in_channels *
+                                     s.in_height * s.in_width +
+                                 static_cast<uint64_t>(l.layer.out_shape().elements()));
     l.compute_bound = l.macs / pes;
     l.memory_bound = static_cast<double>(l.min_dram_bytes) / run->hw.dram_bytes_per_cycle;
     l.roofline_cycles = std::max(l.compute_bound, l.memory_bound);
@@ -141,6 +143,7 @@ std::string ReportJson(const RunResult& run) {
         {"rounding", std::string(RoundingName(l.layer.requant.rounding))},
         {"macs", l.macs},
         {"cycles", l.cycles},
+        {"cycles_per_image", static_cast<double>(l.cycles) / std::max(1, run.batch)},
         {"roofline_cycles", l.roofline_cycles},
         {"compute_bound_cycles", l.compute_bound},
         {"memory_bound_cycles", l.memory_bound},
@@ -166,6 +169,7 @@ std::string ReportJson(const RunResult& run) {
       {"timed", run.timed},
       {"net_path", run.net_path},
       {"input", run.input},
+      {"batch", run.batch},
       {"hw", hw},
       {"bit_exact", run.bit_exact},
       {"checked_against", run.reference.empty()
@@ -173,6 +177,7 @@ std::string ReportJson(const RunResult& run) {
                               : "PyTorch reference (" + run.reference + ") and golden model"},
       {"totals",
        {{"cycles", run.cycles},
+        {"cycles_per_image", static_cast<double>(run.cycles) / std::max(1, run.batch)},
         {"macs", run.macs},
         {"utilization", run.utilization},
         {"roofline_cycles", run.roofline_cycles},
@@ -188,6 +193,10 @@ std::string ReportJson(const RunResult& run) {
                         {"split_by", run.split_by.empty() ? "none" : run.split_by},
                         {"groups", run.split},
                         {"reruns", run.reruns}};
+  if (run.batch > 1 && run.dataset_images == 0) {
+    report["batch_check"] = {{"images", run.batch}, {"bit_exact_images", run.batch_exact_images}};
+    if (!run.batch_mismatch.empty()) report["batch_check"]["mismatch"] = run.batch_mismatch;
+  }
   if (run.dataset_images > 0) {
     report["dataset"] = {{"path", run.dataset_path},
                          {"images", run.dataset_images},
@@ -303,6 +312,10 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
         "utilization {:.1f}%\n",
         run.cycles, run.cycles / (hw.clock_mhz * 1e3), hw.clock_mhz,
         run.cycles / run.roofline_cycles, run.roofline_cycles, 100 * run.utilization);
+    if (run.batch > 1) {
+      t += fmt::format("batch of {} images: {} cycles per batch, {:.0f} per image\n", run.batch,
+                       run.cycles, static_cast<double>(run.cycles) / run.batch);
+    }
     t += fmt::format(
         "simulation {:.2f} s wall ({:.2f} M cycles/s) on the {} device, "
         "preparation {:.2f} s\n",
@@ -327,6 +340,11 @@ std::string SummaryText(const RunResult& run, const std::string& out_dir, bool h
       "reports: {0}/report.json, {0}/cycles.csv, {0}/energy.csv, {0}/decisions.txt{1}\n", out_dir,
       html ? fmt::format(", {}/report.html", out_dir) : "");
   if (!trace_note.empty()) t += fmt::format("{}\n", trace_note);
+  if (run.batch > 1 && run.dataset_images == 0) {
+    t += fmt::format("batch: {} of {} images bit-exact on every layer{}\n", run.batch_exact_images,
+                     run.batch,
+                     run.batch_mismatch.empty() ? "" : "; first difference: " + run.batch_mismatch);
+  }
   if (run.dataset_images > 0) {
     t += fmt::format(
         "dataset: {} images, {} bit-exact against the golden model{}; predictions in "

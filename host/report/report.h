@@ -65,6 +65,12 @@ struct RunResult {
   uint64_t trace_first_cycle = 0;
   uint64_t trace_cycles = 0;
   std::vector<std::string> trace_views;  // its GTKWave views, written beside it
+  // A batch (sim_run --batch): images per run; counters, cycles and energy are the batch's.
+  // Without a dataset, how many of its images were bit-exact on every layer, and the first
+  // difference in one after image 0 (image 0's are the layers' own).
+  int batch = 1;
+  size_t batch_exact_images = 0;
+  std::string batch_mismatch;
   std::string dataset_path;      // --dataset runs
   size_t dataset_images = 0;
   size_t dataset_exact_images = 0;

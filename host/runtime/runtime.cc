@@ -80,18 +80,31 @@ void LoadProgram(Hal& hal, const Program& program) {
   }
 }
 
-void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw) {
+namespace {
+
+uint32_t ImageAddr(const Program& program, uint32_t addr, const TensorShape& t, int image) {
+  if (image < 0 || image >= program.batch) {
+    throw SimulationError(fmt::format("image {} of a batch of {}", image, program.batch));
+  }
+  return addr + static_cast<uint32_t>(image) * C16Bytes(t.channels, t.height, t.width);
+}
+
+}  // namespace
+
+void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw, int image) {
   const TensorShape& t = program.input;
   if (chw.size() != static_cast<size_t>(t.elements())) {
     throw SimulationError(fmt::format("input has {} elements, the program takes {}x{}x{}",
                                       chw.size(), t.channels, t.height, t.width));
   }
-  WriteTensor(hal, program.input_addr, chw, t.channels, t.height, t.width);
+  WriteTensor(hal, ImageAddr(program, program.input_addr, t, image), chw, t.channels, t.height,
+              t.width);
 }
 
-std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer) {
+std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer, int image) {
   const ProgramLayer& l = program.layers.at(layer);
-  return ReadTensor(hal, l.output_addr, l.output.channels, l.output.height, l.output.width);
+  return ReadTensor(hal, ImageAddr(program, l.output_addr, l.output, image), l.output.channels,
+                    l.output.height, l.output.width);
 }
 
 std::vector<Counters> ReadLayerCounters(Hal& hal, const Program& program) {

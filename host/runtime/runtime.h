@@ -32,8 +32,9 @@ std::vector<uint8_t> ReadTensor(Hal& hal, uint32_t addr, int channels, int heigh
 // Program loading: the command stream and every weight image into DRAM.
 void LoadProgram(Hal& hal, const Program& program);
 // The network input into DRAM, and layer i's output tensor back.
-void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw);
-std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer);
+// `image`: which of a batch's images (Program::batch) is written or read.
+void WriteInput(Hal& hal, const Program& program, const std::vector<uint8_t>& chw, int image = 0);
+std::vector<uint8_t> ReadLayerOutput(Hal& hal, const Program& program, size_t layer, int image = 0);
 // Each layer's own counters: the difference between its snapshot and the previous layer's.
 // The program must snapshot every layer (compiler::CompileOptions::snapshot_per_layer).
 std::vector<Counters> ReadLayerCounters(Hal& hal, const Program& program);
