@@ -13,7 +13,6 @@
 namespace sasim::compiler {
 namespace {
 
-constexpr uint32_t kBiasWords = 4;
 constexpr uint32_t kMaxOutSlots = 8;
 constexpr int kMaxTailTiles = 4;
 // Output slots of `group_words` each in an output buffer of `obuf` words (at least 2).
@@ -215,16 +214,18 @@ LayerWeights BatchedLinearWeights(const Layer& layer, const TensorShape& stored,
   return w;
 }
 
-WeightLayout WeightLayoutOf(const Layer& layer) {
+WeightLayout WeightLayoutOf(const Layer& layer, int cols) {
   WeightLayout w;
   if (!layer.has_weights()) return w;
-  w.n_tiles = ChannelBlocks(layer.shape.out_channels);
+  w.cols = cols;
+  w.col_words = static_cast<uint32_t>(cols / 16);
+  w.n_tiles = (layer.shape.out_channels + cols - 1) / cols;
   w.steps = static_cast<uint32_t>(layer.shape.reduction());
-  w.tile_words = kBiasWords + w.steps;
+  w.tile_words = (4 + w.steps) * w.col_words;
   return w;
 }
 
-std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params) {
+std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params, int cols) {
   const ConvShape& s = layer.shape;
   CheckLayer(layer);
   if (!layer.has_weights()) return {};
@@ -233,12 +234,12 @@ std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params
                     layer.weight_count()));
   Check(params.bias.size() == static_cast<size_t>(s.out_channels), layer,
         fmt::format("bias has {} elements, expected {}", params.bias.size(), s.out_channels));
-  const WeightLayout low = WeightLayoutOf(layer);
+  const WeightLayout low = WeightLayoutOf(layer, cols);
   std::vector<uint8_t> image(low.bytes(), 0);
   for (int j = 0; j < low.n_tiles; ++j) {
     uint8_t* tile = &image[static_cast<size_t>(j) * low.tile_words * 16];
-    for (int n = 0; n < 16 && 16 * j + n < s.out_channels; ++n) {
-      const auto b = static_cast<uint32_t>(params.bias[16 * j + n]);
+    for (int n = 0; n < cols && cols * j + n < s.out_channels; ++n) {
+      const auto b = static_cast<uint32_t>(params.bias[cols * j + n]);
       for (int byte = 0; byte < 4; ++byte) tile[4 * n + byte] = (b >> (8 * byte)) & 0xff;
     }
     uint32_t k = 0;
@@ -248,11 +249,12 @@ std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params
         for (int kx = 0; kx < s.kernel_w; ++kx) {
           for (int ci = 0; ci < block_channels; ++ci, ++k) {
             const int c = 16 * cb + ci;
-            uint8_t* word = tile + (kBiasWords + k) * 16;
-            for (int n = 0; n < 16 && 16 * j + n < s.out_channels; ++n) {
+            uint8_t* word = tile + (low.bias_words() + k * low.col_words) * 16;
+            for (int n = 0; n < cols && cols * j + n < s.out_channels; ++n) {
               const size_t oihw =
-                  ((static_cast<size_t>(16 * j + n) * s.in_channels + c) * s.kernel_h + ky) *
-                      s.kernel_w + kx;
+                  ((static_cast<size_t>(cols * j + n) * s.in_channels + c) * s.kernel_h + ky) *
+                      s.kernel_w +
+                  kx;
               word[n] = static_cast<uint8_t>(params.weights[oihw]);
             }
           }
@@ -307,7 +309,8 @@ TensorShape ScratchShape(const Layer& layer, const Tiling& tiling) {
 Tiling ChooseChunkedTiling(const Layer& pooled, const HwConfig& hw) {
   const Layer layer = Unpooled(pooled);
   const ConvShape& s = layer.shape;
-  const WeightLayout lowered = WeightLayoutOf(layer);
+  const WeightLayout lowered = WeightLayoutOf(layer, hw.array_cols);
+  const uint32_t cw = lowered.col_words;
   const uint32_t wbuf = hw.wbuf_words(), abuf = hw.abuf_words(), obuf = hw.obuf_words();
   const int rows = hw.array_rows, out_h = s.out_height(), out_w = s.out_width();
   const int blocks = ChannelBlocks(s.in_channels);
@@ -323,9 +326,9 @@ Tiling ChooseChunkedTiling(const Layer& pooled, const HwConfig& hw) {
   const int in_rows = FoldInputRows(s, t.fold_rows);
   // A fold loads whole input rows; the COMPUTE picks its columns with x_off.
   auto fits = [&](int nb, int slots) {
-    return (4 + ChunkSteps(s, 0, nb)) * slots <= wbuf &&
+    return (4 + ChunkSteps(s, 0, nb)) * cw * slots <= wbuf &&
            static_cast<uint64_t>(nb) * in_rows * s.in_width * slots <= abuf &&
-           static_cast<uint32_t>(t.fold_rows * t.fold_cols) * slots <= obuf &&
+           static_cast<uint32_t>(t.fold_rows * t.fold_cols) * cw * slots <= obuf &&
            16 * nb <= limits::kMaxChannels;
   };
   for (int slots : {2, 1}) {
@@ -341,14 +344,14 @@ Tiling ChooseChunkedTiling(const Layer& pooled, const HwConfig& hw) {
   Check(t.chunk_blocks > 0, layer,
         fmt::format("even one channel block of one fold ({} weight words, {} input words) does "
                     "not fit the buffers ({} weight words, {} activation words)",
-                    4 + ChunkSteps(s, 0, 1), in_rows * s.in_width, wbuf, abuf));
+                    (4 + ChunkSteps(s, 0, 1)) * cw, in_rows * s.in_width, wbuf, abuf));
   t.chunks = (blocks + t.chunk_blocks - 1) / t.chunk_blocks;
   const int folds_per_tile = ((out_h + t.fold_rows - 1) / t.fold_rows) *
                              ((out_w + t.fold_cols - 1) / t.fold_cols);
   t.folds = static_cast<uint64_t>(folds_per_tile) * t.n_tiles;
   t.band_rows = t.fold_rows;
   t.bands = (out_h + t.fold_rows - 1) / t.fold_rows;
-  t.weight_tile_words = 4 + ChunkSteps(s, 0, t.chunk_blocks);
+  t.weight_tile_words = (4 + ChunkSteps(s, 0, t.chunk_blocks)) * cw;
   t.act_band_words = static_cast<uint32_t>(t.chunk_blocks) * in_rows * s.in_width;
   t.out_tile_words = static_cast<uint32_t>(t.fold_rows * t.fold_cols);
   // Cost: every chunk of every fold loads its weights and inputs again; with two slots the
@@ -358,8 +361,9 @@ Tiling ChooseChunkedTiling(const Layer& pooled, const HwConfig& hw) {
     const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
     const double steps = ChunkSteps(s, b0, nb);
     const double compute = std::max<double>(steps, rows);
-    const double dma = (steps + 4 + static_cast<double>(nb) * in_rows * s.in_width) * 16 /
-                           hw.dram_bytes_per_cycle + 2.0 * hw.dram_latency_cycles;
+    const double dma = ((steps + 4) * cw + static_cast<double>(nb) * in_rows * s.in_width) * 16 /
+                           hw.dram_bytes_per_cycle +
+                       2.0 * hw.dram_latency_cycles;
     total += t.weight_slots == 2 ? std::max(compute, dma) : compute + dma;
   }
   t.compute_cycles = t.folds * std::max<uint64_t>(lowered.steps, rows);
@@ -387,7 +391,9 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
                                  const DramPlacement& place, std::vector<isa::CommandWords>* out,
                                  uint32_t* dma_jobs, uint32_t* compute_jobs) {
   const ConvShape& s = layer.shape;
-  const WeightLayout lowered = WeightLayoutOf(layer);
+  const WeightLayout lowered = WeightLayoutOf(layer, hw.array_cols);
+  const uint32_t cw = lowered.col_words;
+  const int cols = hw.array_cols;
   const int out_h = s.out_height(), out_w = s.out_width();
   const int blocks = ChannelBlocks(s.in_channels);
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
@@ -403,13 +409,18 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   std::vector<Fold> pending;  // a fold whose STORE waits until the next COMPUTE is issued
   auto store = [&](const Fold& f) {
     jobs.Require(0, f.compute);
+    // The tile's channel blocks that hold output channels, t.out_tile_words apart.
+    const int blocks_out = ChannelBlocks(std::min(cols, s.out_channels - cols * f.j));
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
-    tr.dram_addr = place.output_addr + (static_cast<uint32_t>(f.j) * out_h * out_w +
-                                        static_cast<uint32_t>(f.e0) * out_w + f.f0) * 16;
+    tr.dram_addr = place.output_addr + (static_cast<uint32_t>(f.j) * cw * out_h * out_w +
+                                        static_cast<uint32_t>(f.e0) * out_w + f.f0) *
+                                           16;
+    tr.dram_stride = static_cast<uint32_t>(out_h) * out_w * 16;
     tr.sram_addr = (fold_store.size() % t.out_slots) * o_half;
     tr.row_words = static_cast<uint32_t>((f.e1 - f.e0) * (f.f1 - f.f0));
-    tr.rows = 1;
+    tr.sram_stride = t.out_tile_words;
+    tr.rows = static_cast<uint32_t>(blocks_out);
     fold_store.push_back(jobs.Transfer(isa::Opcode::kStore, tr));
   };
   for (int j = 0; j < t.n_tiles; ++j) {
@@ -433,9 +444,9 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           w.buffer = isa::Buffer::kWeight;
           const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
           // The first chunk takes the biases with it; the others start from the kept sums.
-          w.dram_addr = c == 0 ? tile : tile + (4 + k0) * 16;
-          w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4);
-          w.row_words = c == 0 ? 4 + steps : steps;
+          w.dram_addr = c == 0 ? tile : tile + (4 + k0) * cw * 16;
+          w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4 * cw);
+          w.row_words = (c == 0 ? 4 + steps : steps) * cw;
           w.rows = 1;
           const uint32_t wjob = jobs.Transfer(isa::Opcode::kLoad, w);
           isa::Transfer a;
@@ -469,7 +480,8 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
           cmd.abuf_base = (q % t.act_slots) * a_half;
           cmd.wbuf_base = (q % t.weight_slots) * w_half;
           cmd.obuf_base = (fold_index % t.out_slots) * o_half;
-          cmd.n_valid = std::min(16, s.out_channels - 16 * j);
+          cmd.n_valid = std::min(cols, s.out_channels - cols * j);
+          cmd.obuf_stride = t.out_tile_words;
           cmd.acc_in = c > 0;
           cmd.acc_out = !last;
           chunk_compute.push_back(jobs.Compute(isa::EncodeCompute(cmd)));
@@ -495,8 +507,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   CheckLayer(layer);
   if (!layer.has_weights()) return ChooseVectorTiling(layer, hw);
   const ConvShape& s = layer.shape;
-  const WeightLayout lowered = WeightLayoutOf(layer);
-  Check(hw.array_cols == 16, layer, "the RTL supports 16 array columns only");
+  const WeightLayout lowered = WeightLayoutOf(layer, hw.array_cols);
   Tiling t;
   t.n_tiles = lowered.n_tiles;
   t.weight_tile_words = lowered.tile_words;
@@ -517,8 +528,10 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
     }
     return static_cast<uint32_t>(blocks) * worst * s.in_width;
   };
+  // A tile's outputs: col_words blocks of out_words each (out_tile_words apart in the buffer).
+  const uint32_t cw = lowered.col_words;
   auto out_words = [&](int rows) {
-    return static_cast<uint32_t>(layer.pool.enabled ? (rows / 2) * (out_w / 2) : rows * out_w);
+    return cw * static_cast<uint32_t>(layer.pool.enabled ? (rows / 2) * (out_w / 2) : rows * out_w);
   };
   // Candidates: every band height that fits, with the buffers split in halves (double
   // buffering) where the halves hold a band or a tile, else whole. Each is costed with a simple
@@ -671,7 +684,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   t.band_rows = best;
   t.bands = (out_h + best - 1) / best;
   t.act_band_words = band_words(best);
-  t.out_tile_words = out_words(best);
+  t.out_tile_words = out_words(best) / cw;
   for (int e0 = 0; e0 < out_h; e0 += best) {
     const uint64_t pixels = static_cast<uint64_t>(std::min(best, out_h - e0)) * out_w;
     const uint64_t folds = (pixels + hw.array_rows - 1) / hw.array_rows;
@@ -681,7 +694,9 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   // Double-buffered outputs become a ring of as many slots as the buffer holds (up to 8): a
   // STORE may then lag several tiles behind its COMPUTE, so a band whose DMA is busy (the next
   // band's load) passes its stores on to a quieter one instead of stalling the array.
-  if (t.out_slots == 2) t.out_slots = OutRing(obuf, t.out_tile_words * std::max(1, t.out_group));
+  if (t.out_slots == 2) {
+    t.out_slots = OutRing(obuf, t.out_tile_words * cw * std::max(1, t.out_group));
+  }
   t.head_piece_rows = piece_rows(std::min(best, out_h));
   t.tail_piece_rows = piece_rows(out_h - (t.bands - 1) * best);
   // How many of the last tiles run in pieces: a whole tile's STORE leaves as the next tile
@@ -781,7 +796,10 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     return EmitChunkedCommands(layer, t, hw, place, out, dma_jobs, compute_jobs);
   }
   const ConvShape& s = layer.shape;
-  const WeightLayout lowered = WeightLayoutOf(layer);
+  const WeightLayout lowered = WeightLayoutOf(layer, hw.array_cols);
+  // A tile of a wide array has cw output blocks, t.out_tile_words apart in its output slot.
+  const int cols = hw.array_cols, cw = static_cast<int>(lowered.col_words);
+  const int out_blocks = ChannelBlocks(s.out_channels);
   const int out_h = s.out_height(), out_w = s.out_width();
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
@@ -924,14 +942,14 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     if (place.batched_gemm) {
       // Output row e is image e's word of the tile's channel block: one STORE per tile, a row
       // of one word per image.
-      for (int tile = band * t.n_tiles + first; tile <= last; ++tile) {
+      for (int b = first * cw; b < std::min(out_blocks, (ntile_of(last) + 1) * cw); ++b) {
         isa::Transfer tr;
         tr.buffer = isa::Buffer::kOut;
         tr.dram_addr = place.output_addr + static_cast<uint32_t>(fe0) * place.output_image_bytes +
-                       static_cast<uint32_t>(ntile_of(tile)) * 16;
+                       static_cast<uint32_t>(b) * 16;
         tr.dram_stride = place.output_image_bytes;
         tr.sram_addr = (o % t.out_slots) * o_half +
-                       static_cast<uint32_t>(ntile_of(tile) - first) * t.out_tile_words +
+                       static_cast<uint32_t>(b - first * cw) * t.out_tile_words +
                        static_cast<uint32_t>(fra);
         tr.row_words = 1;
         tr.sram_stride = 1;
@@ -942,15 +960,16 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     }
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
-    tr.dram_addr =
-        place.output_addr + image_of(band) * place.output_image_bytes +
-        (static_cast<uint32_t>(first) * final_h * final_w + static_cast<uint32_t>(fe0) * final_w) *
-            16;
+    tr.dram_addr = place.output_addr + image_of(band) * place.output_image_bytes +
+                   (static_cast<uint32_t>(first * cw) * final_h * final_w +
+                    static_cast<uint32_t>(fe0) * final_w) *
+                       16;
     tr.dram_stride = static_cast<uint32_t>(final_h) * final_w * 16;
     tr.sram_addr = (o % t.out_slots) * o_half + static_cast<uint32_t>(fra) * final_w;
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
     tr.sram_stride = t.out_tile_words;
-    tr.rows = static_cast<uint32_t>(last - (band * t.n_tiles + first) + 1);
+    // The group's output blocks that hold channels (a wide array's last tile may have fewer).
+    tr.rows = static_cast<uint32_t>(std::min(out_blocks, (ntile_of(last) + 1) * cw) - first * cw);
     store_job[o] = jobs.Transfer(isa::Opcode::kStore, tr);
   };
   auto compute = [&](int tile, const Piece& piece, uint32_t act_ready) {
@@ -971,9 +990,11 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     c.abuf_base = (band % t.act_slots) * a_half;
     c.wbuf_base = t.weights_resident ? static_cast<uint32_t>(j) * lowered.tile_words
                                      : (tile % t.weight_slots) * w_half;
-    c.obuf_base = (o % t.out_slots) * o_half + static_cast<uint32_t>(j % og) * t.out_tile_words +
+    c.obuf_base = (o % t.out_slots) * o_half +
+                  static_cast<uint32_t>((j % og) * cw) * t.out_tile_words +
                   static_cast<uint32_t>(layer.pool.enabled ? piece.ra / 2 : piece.ra) * final_w;
-    c.n_valid = std::min(16, s.out_channels - 16 * j);
+    c.n_valid = std::min(cols, s.out_channels - cols * j);
+    c.obuf_stride = t.out_tile_words;
     compute_job[tile] = jobs.Compute(isa::EncodeCompute(c));
     return compute_job[tile];
   };

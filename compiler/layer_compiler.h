@@ -43,19 +43,23 @@ std::optional<Layer> BatchedLinearView(const Layer& layer, const TensorShape& st
 LayerWeights BatchedLinearWeights(const Layer& layer, const TensorShape& stored, const Layer& view,
                                   const LayerWeights& weights);
 
-// The weight image's layout: one tile per 16 output channels: 4 words of bias (16 int32,
-// little-endian; zero past the last channel) then one word of 16 weights per reduction step, in
-// the order (channel block, ky, kx, channel in block) that sa_compute walks.
+// The weight image's layout for an array of `cols` columns (16 or a multiple of 16): one tile
+// per `cols` output channels: cols int32 biases (4 a word, little-endian; zero past the last
+// channel), then the cols weights of each reduction step (col_words words, 16 a word), in the
+// order (channel block, ky, kx, channel in block) that sa_compute walks.
 struct WeightLayout {
-  int n_tiles = 0;                // array: 16-channel output tiles; vector unit: block groups
+  int n_tiles = 0;                // array: output tiles of `cols` channels; vector unit: groups
   int channel_group = 0;          // vector unit: channel blocks per tile
+  int cols = 16;                  // output channels per tile
+  uint32_t col_words = 1;         // cols / 16: words per step, output words per pixel
   uint32_t steps = 0;             // reduction length K = C * kh * kw
-  uint32_t tile_words = 0;        // 4 + K
+  uint32_t tile_words = 0;        // (4 + K) * col_words
+  uint32_t bias_words() const { return 4 * col_words; }
   size_t bytes() const { return static_cast<size_t>(n_tiles) * tile_words * 16; }
 };
-WeightLayout WeightLayoutOf(const Layer& layer);
+WeightLayout WeightLayoutOf(const Layer& layer, int cols);
 // The weight image of that layout. Throws CompileError if the weights do not fit the shape.
-std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params);
+std::vector<uint8_t> LowerWeights(const Layer& layer, const LayerWeights& params, int cols);
 
 // Tiling: how the layer is cut to fit the buffers.
 struct Tiling {

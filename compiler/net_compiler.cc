@@ -160,7 +160,7 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     for (size_t i = 0; i < layers.size(); ++i) {
       net.plans[i].place.weight_addr = static_cast<uint32_t>(at);
       if (net.plans[i].view.has_weights()) {
-        at = AlignUp(at + WeightLayoutOf(net.plans[i].view).bytes(), 4096);
+        at = AlignUp(at + WeightLayoutOf(net.plans[i].view, hw.array_cols).bytes(), 4096);
       }
     }
     TensorArena arena(at);
@@ -250,7 +250,7 @@ CompiledNet CompileNet(const std::vector<Layer>& layers, const std::vector<Layer
             ? BatchedLinearWeights(layers[i], plan.stored_input, plan.view, weights[i])
             : ArrayWeights(layers[i], plan.stored_input, weights[i]);
     net.program.segments.push_back(
-        {plan.place.weight_addr, LowerWeights(plan.view, array_weights)});
+        {plan.place.weight_addr, LowerWeights(plan.view, array_weights, hw.array_cols)});
   }
   return net;
 }

@@ -14,8 +14,8 @@ const std::vector<HwKey>& HwKeys() {
        &HwConfig::name, 1},
       {"array_rows", T::kInt, "", 4, 128, 4, "a 2x2 pool window is 4 rows", nullptr,
        "array rows (output pixels per fold)", &HwConfig::array_rows, 1},
-      {"array_cols", T::kInt, "", 16, 16, 1, "", nullptr,
-       "array columns (output channels per fold); the RTL supports 16", &HwConfig::array_cols, 1},
+      {"array_cols", T::kInt, "", 16, 128, 16, "a drained row is whole 16-channel words", nullptr,
+       "array columns (output channels per fold)", &HwConfig::array_cols, 1},
       {"abuf_kib", T::kInt, "KiB", 1, 1024, 1, "", nullptr, "activation buffer",
        &HwConfig::abuf_bytes, 1024},
       {"wbuf_kib", T::kInt, "KiB", 1, 1024, 1, "", nullptr, "weight buffer", &HwConfig::wbuf_bytes,
@@ -109,7 +109,8 @@ std::vector<std::pair<std::string, std::string>> HwConfigFields(const HwConfig& 
 }
 
 std::vector<std::string> HwVerilatorParams(const HwConfig& hw) {
-  return {fmt::format("-GRows={}", hw.array_rows), fmt::format("-GAbufWords={}", hw.abuf_words()),
+  return {fmt::format("-GRows={}", hw.array_rows), fmt::format("-GCols={}", hw.array_cols),
+          fmt::format("-GAbufWords={}", hw.abuf_words()),
           fmt::format("-GWbufWords={}", hw.wbuf_words()),
           fmt::format("-GObufWords={}", hw.obuf_words())};
 }

@@ -19,7 +19,7 @@ namespace sasim {
 struct HwConfig {
   std::string name = "default";
   int array_rows = 16;
-  int array_cols = 16;                 // the RTL's channel block: 16 only, for now
+  int array_cols = 16;                 // 16 or a multiple of 16 (output words per drained row)
   uint32_t abuf_bytes = 64 * 1024;     // activation buffer
   uint32_t wbuf_bytes = 160 * 1024;    // weight buffer
   uint32_t obuf_bytes = 32 * 1024;     // output buffer
@@ -76,7 +76,7 @@ std::string HwKeyValue(const HwKey& key, const HwConfig& hw);
 std::vector<std::pair<std::string, std::string>> HwConfigFields(const HwConfig& hw);
 
 // The RTL parameters of sa_top for this config, as Verilator -G flags:
-// {"-GRows=16", "-GAbufWords=4096", "-GWbufWords=10240", "-GObufWords=2048"}.
+// {"-GRows=16", "-GCols=16", "-GAbufWords=4096", "-GWbufWords=10240", "-GObufWords=2048"}.
 std::vector<std::string> HwVerilatorParams(const HwConfig& hw);
 
 }  // namespace sasim

@@ -65,7 +65,8 @@ void Validate(const Compute& c) {
   CheckFits("compute", "abuf_base", c.abuf_base, 0, 0xffff);
   CheckFits("compute", "wbuf_base", c.wbuf_base, 0, 0xffff);
   CheckFits("compute", "obuf_base", c.obuf_base, 0, 0xffff);
-  CheckFits("compute", "n_valid", c.n_valid, 1, 16);
+  CheckFits("compute", "n_valid", c.n_valid, 1, kMaxArrayCols);
+  CheckFits("compute", "obuf_stride", c.obuf_stride, 0, 0xffff);
   if (c.rounding != Rounding::kFloor && c.rounding != Rounding::kNearestEven) {
     throw std::invalid_argument("compute: rounding must be floor or nearest_even");
   }
@@ -90,7 +91,7 @@ CommandWords EncodeCompute(const Compute& c) {
   w[3] = c.out_rows | (c.out_width << 16);
   w[4] = c.abuf_base | (c.wbuf_base << 16);
   w[5] = c.obuf_base | (c.n_valid << 16);
-  w[6] = static_cast<uint32_t>(c.x_off & 0xffff);
+  w[6] = static_cast<uint32_t>(c.x_off & 0xffff) | (c.obuf_stride << 16);
   return w;
 }
 
@@ -228,8 +229,9 @@ Compute DecodeCompute(const CommandWords& w) {
   c.abuf_base = Bits(w[4], 0, 16);
   c.wbuf_base = Bits(w[4], 16, 16);
   c.obuf_base = Bits(w[5], 0, 16);
-  c.n_valid = Bits(w[5], 16, 16);
+  c.n_valid = Bits(w[5], 16, 8);
   c.x_off = Signed16(w[6]);
+  c.obuf_stride = Bits(w[6], 16, 16);
   return c;
 }
 

@@ -16,6 +16,8 @@ namespace sasim::isa {
 inline constexpr int kCommandWords = 8;
 inline constexpr int kCommandBytes = kCommandWords * 4;
 inline constexpr int kWordBytes = 16;  // SRAM word = DRAM beat = 16 channels of one pixel
+// Array columns: 16 (one word of outputs per drained row) or a multiple of 16 up to this.
+inline constexpr int kMaxArrayCols = 128;
 // The DMA engine: LOAD/STORE/SNAPSHOT jobs wait in a queue of kDmaQueueDepth while it has
 // kDmaSlots jobs in flight, so a DMA job is dispatched while up to kDmaQueueDepth + kDmaSlots - 1
 // earlier ones are unfinished (docs/isa.md).
@@ -83,7 +85,8 @@ struct Compute {
   uint32_t abuf_base = 0;
   uint32_t wbuf_base = 0;
   uint32_t obuf_base = 0;
-  uint32_t n_valid = 16;
+  uint32_t obuf_stride = 0;  // words between the 16-channel blocks of a wide array's outputs
+  uint32_t n_valid = 16;     // output channels (array columns) computed: 1..kMaxArrayCols
 };
 
 // VECTOR: one pass over 16-channel words of the activation buffer into the output buffer,

@@ -1,7 +1,7 @@
 `include "sa_assert.svh"
 
-// sa_compute: the compute engine. Runs one COMPUTE command: all folds of one 16-channel output
-// block of a conv (a linear layer is a 1x1 conv on a 1x1 image) over the activations in the
+// sa_compute: the compute engine. Runs one COMPUTE command: all folds of one Cols-channel output
+// tile of a conv (a linear layer is a 1x1 conv on a 1x1 image) over the activations in the
 // activation buffer and the weights in the weight buffer, writing requantized (and optionally
 // 2x2 max-pooled) results to the output buffer.
 //
@@ -19,12 +19,18 @@
 // sums stay in the PEs: nothing drains, no descriptor is pushed, nothing is written, and the
 // command is done once its last step has reached every PE (the array is idle).
 // Buffer ports are flat vectors (Yosys): row r's activation port at [16*r +: 16] / [128*r +: 128],
-// weight buffer port 0 (weights) and 1..4 (the 16 biases) at [16*p +: 16] / [128*p +: 128].
+// weight buffer ports 0..ColWords-1 (the step's Cols weights, 16 a word) and the 4 * ColWords
+// after them (the Cols int32 biases, 4 a word) at [16*p +: 16] / [128*p +: 128]. A drained row
+// of Cols channels is ColWords output words: word g (channels 16g..16g+15) at the row's address
+// + g * obuf_stride, written only where it holds one of the command's n_valid channels.
 // Latency: start_i to the first step 2 cycles; a command finishes (done_o) about Rows + 16 + 2
 // cycles after its last step is issued (acc_out: about Rows + 16).
 module sa_compute #(
   parameter int unsigned Rows      = 16,
-  parameter int unsigned FifoDepth = 8
+  parameter int unsigned Cols      = 16,
+  parameter int unsigned FifoDepth = 8,
+  localparam int unsigned ColWords  = Cols / 16,     // words of a step's weights, of a row's outputs
+  localparam int unsigned WbufPorts = 5 * ColWords   // weights, then biases
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -39,32 +45,32 @@ module sa_compute #(
   // Activation buffer: one read port per array row.
   output logic [Rows*16-1:0]   abuf_raddr_o,
   input  logic [Rows*128-1:0]  abuf_rdata_i,
-  // Weight buffer: port 0 weights, ports 1..4 the 16 biases.
-  output logic [5*16-1:0]      wbuf_raddr_o,
-  input  logic [5*128-1:0]     wbuf_rdata_i,
-  // Output buffer write port.
+  // Weight buffer: the step's weights, then the biases.
+  output logic [WbufPorts*16-1:0]  wbuf_raddr_o,
+  input  logic [WbufPorts*128-1:0] wbuf_rdata_i,
+  // Output buffer write ports, one per 16 channels.
   /* verilator tracing_on */
-  output logic                 obuf_we_o,
-  output logic [15:0]          obuf_waddr_o,
-  output logic [127:0]         obuf_wdata_o,
+  output logic [ColWords-1:0]      obuf_we_o,
+  output logic [ColWords*16-1:0]   obuf_waddr_o,
+  output logic [Cols*8-1:0]        obuf_wdata_o,
   /* verilator tracing_off */
   // Events this cycle, for the performance counters.
   output logic [15:0]          ev_abuf_reads_o,
-  output logic [2:0]           ev_wbuf_reads_o,
+  output logic [7:0]           ev_wbuf_reads_o,
   output logic [15:0]          ev_macs_o,
   output logic [15:0]          ev_macs_zero_o,
-  output logic [4:0]           ev_requant_o,
-  output logic [4:0]           ev_pool_o,
+  output logic [7:0]           ev_requant_o,
+  output logic [7:0]           ev_pool_o,
   output logic                 ev_issue_o,     // a fold step or bubble goes to the array
   output logic [15:0]          ev_acc_wraps_o  // PEs whose accumulation wrapped int32
 );
 
-  localparam int unsigned Cols     = 16;
   localparam int unsigned RowIdxW  = (Rows > 1) ? $clog2(Rows) : 1;
   localparam int unsigned FifoIdxW = $clog2(FifoDepth);
   localparam int unsigned WrapW    = $clog2(Rows * Cols + 1);
 
   `SA_ASSERT_INIT(g_rows_range, Rows >= 1 && Rows <= 255)
+  `SA_ASSERT_INIT(g_cols_words, Cols >= 16 && Cols <= 128 && Cols % 16 == 0)
   `SA_ASSERT_INIT(g_events_fit, Rows * Cols < 65536)
   `SA_ASSERT_INIT(g_fifo_pow2, FifoDepth >= 2 && (1 << FifoIdxW) == FifoDepth)
 
@@ -120,7 +126,8 @@ module sa_compute #(
     accept = (state_q == CompIdle) ||
              ((state_q == CompDrain) && !cmd_q.pool && !cmd_q.acc_out && !cmd_i.pool &&
               !cmd_i.acc_in && !cmd_i.acc_out && (cmd_i.relu == cmd_q.relu) &&
-              (cmd_i.shift == cmd_q.shift) && (cmd_i.round == cmd_q.round) && !fifo_full &&
+              (cmd_i.shift == cmd_q.shift) && (cmd_i.round == cmd_q.round) &&
+              (cmd_i.obuf_stride == cmd_q.obuf_stride) && !fifo_full &&
               (32'(since_first_q) + 3 >= Rows));
   end
   assign ready_o  = accept;
@@ -129,7 +136,8 @@ module sa_compute #(
 
   /* verilator tracing_on */
   sa_im2col #(
-    .Rows (Rows)
+    .Rows     (Rows),
+    .WgtWords (ColWords)
   ) u_im2col (
     .clk_i,
     .rst_ni,
@@ -157,7 +165,7 @@ module sa_compute #(
   // Operands of the step.
   logic        fifo_full, fifo_empty;
   logic [127:0] abuf_word [Rows];
-  logic [127:0] wbuf_word [5];
+  logic [127:0] wbuf_word [WbufPorts];
   logic [7:0]  act [Rows];
   logic signed [7:0] wgt [Cols];
   logic        last_allowed;
@@ -167,7 +175,7 @@ module sa_compute #(
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_word
     assign abuf_word[r] = abuf_rdata_i[128*r +: 128];
   end
-  for (genvar p = 0; p < 5; p++) begin : g_wbuf_word
+  for (genvar p = 0; p < WbufPorts; p++) begin : g_wbuf_word
     assign wbuf_word[p] = wbuf_rdata_i[128*p +: 128];
   end
 
@@ -185,18 +193,20 @@ module sa_compute #(
       end
       word_d[r] = (issuing && word_first) ? abuf_word[r] : word_q[r];
     end
-    wbuf_raddr_o[0 +: 16] = wgt_raddr;
-    for (int unsigned i = 1; i < 5; i++) begin
-      wbuf_raddr_o[16*i +: 16] = cmd_q.wbuf_base + 16'(i - 1);
+    for (int unsigned g = 0; g < ColWords; g++) begin
+      wbuf_raddr_o[16*g +: 16] = wgt_raddr + 16'(g);
+    end
+    for (int unsigned i = 0; i < 4 * ColWords; i++) begin
+      wbuf_raddr_o[16*(ColWords + i) +: 16] = cmd_q.wbuf_base + 16'(i);
     end
     for (int unsigned c = 0; c < Cols; c++) begin
-      wgt[c]    = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[0][8*c +: 8]) : 8'sd0;
+      wgt[c]    = (8'(c) < cmd_q.n_valid) ? $signed(wbuf_word[c/16][8*(c%16) +: 8]) : 8'sd0;
       bias_d[c] = bias_q[c];
       if (state_q == CompStart && !cmd_q.acc_in) begin
         // Biases are latched while the first fold is set up (acc_in continues the PEs' sums:
         // the biases of the command that started them may still be on their way down).
-        bias_d[c] = (5'(c) < cmd_q.n_valid) ? $signed(wbuf_word[1 + c/4][32*(c%4) +: 32]) :
-                                               32'sd0;
+        bias_d[c] = (8'(c) < cmd_q.n_valid) ?
+                    $signed(wbuf_word[ColWords + c/4][32*(c%4) +: 32]) : 32'sd0;
       end
     end
   end
@@ -238,7 +248,7 @@ module sa_compute #(
         if (start_i && accept) begin
           state_d = CompStart;
           cmd_d   = cmd_i;
-        end else if (fifo_empty && !obuf_we_o && !pool_in_valid &&
+        end else if (fifo_empty && !pool_out_valid && !pool_in_valid &&
                      !(cmd_q.acc_out && arr_busy)) begin
           state_d = CompIdle;
           if (cmd_q.acc_out) done_o = 1'b1;
@@ -318,8 +328,8 @@ module sa_compute #(
   logic [Rows-1:0]     fifo_mask_d [FifoDepth];
   logic [15:0]         fifo_base_q [FifoDepth];
   logic [15:0]         fifo_base_d [FifoDepth];
-  logic [4:0]          fifo_nvalid_q [FifoDepth];  // the fold's command's n_valid
-  logic [4:0]          fifo_nvalid_d [FifoDepth];
+  logic [7:0]          fifo_nvalid_q [FifoDepth];  // the fold's command's n_valid
+  logic [7:0]          fifo_nvalid_d [FifoDepth];
   logic [FifoDepth-1:0] fifo_last_q, fifo_last_d;  // the last fold of its command
   logic                mark_last;                   // the command's last step issues now
   logic                last_pop;
@@ -335,6 +345,7 @@ module sa_compute #(
   logic        row_real;
   logic [15:0] row_addr;
   logic [15:0] pool_addr_q, pool_addr_d;
+  logic [7:0]  pool_nvalid_q, pool_nvalid_d;  // n_valid of the row sa_pool outputs next
   logic        pool_out_valid;
   logic [Cols*8-1:0] pool_out;
 
@@ -345,6 +356,7 @@ module sa_compute #(
     fifo_pop      = arr_out_valid && (arr_out_row == '0);
     pool_in_valid = row_real;
     pool_addr_d   = row_real ? row_addr : pool_addr_q;
+    pool_nvalid_d = row_real ? fifo_nvalid_q[fifo_rd_q] : pool_nvalid_q;
     fifo_count_d  = fifo_count_q + (FifoIdxW+1)'(fifo_push) - (FifoIdxW+1)'(fifo_pop);
     fifo_wr_d     = fifo_push ? fifo_wr_q + 1'b1 : fifo_wr_q;
     fifo_rd_d     = fifo_pop ? fifo_rd_q + 1'b1 : fifo_rd_q;
@@ -372,6 +384,7 @@ module sa_compute #(
       fifo_rd_q    <= '0;
       fifo_wr_q    <= '0;
       pool_addr_q  <= '0;
+      pool_nvalid_q <= '0;
       fifo_last_q  <= '0;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
         fifo_mask_q[i]   <= '0;
@@ -383,6 +396,7 @@ module sa_compute #(
       fifo_rd_q    <= fifo_rd_d;
       fifo_wr_q    <= fifo_wr_d;
       pool_addr_q  <= pool_addr_d;
+      pool_nvalid_q <= pool_nvalid_d;
       fifo_last_q  <= fifo_last_d;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
         fifo_mask_q[i]   <= fifo_mask_d[i];
@@ -407,8 +421,12 @@ module sa_compute #(
   );
   /* verilator tracing_off */
 
-  assign obuf_we_o    = pool_out_valid;
-  assign obuf_waddr_o = pool_addr_q;
+  // The row's words: word g at the row's address + g * obuf_stride (the layer's; a command taken
+  // while another drains has the same), written when it holds a valid channel.
+  for (genvar g = 0; g < ColWords; g++) begin : g_obuf_word
+    assign obuf_we_o[g] = pool_out_valid && (32'(pool_nvalid_q) > 16 * g);
+    assign obuf_waddr_o[16*g +: 16] = pool_addr_q + 16'(32'(cmd_q.obuf_stride) * g);
+  end
   assign obuf_wdata_o = pool_out;
 
   // ---------------------------------------------------------------------------------------------
@@ -426,15 +444,15 @@ module sa_compute #(
       ev_abuf_reads_o = ev_abuf_reads_o + 16'(issuing && word_first && tap_valid[r]);
     end
     for (int unsigned c = 0; c < Cols; c++) begin
-      cols_zero = cols_zero + 32'((5'(c) < cmd_q.n_valid) && wgt[c] == 8'sd0);
+      cols_zero = cols_zero + 32'((8'(c) < cmd_q.n_valid) && wgt[c] == 8'sd0);
     end
-    ev_wbuf_reads_o = (state_q == CompStart) ? (cmd_q.acc_in ? 3'd0 : 3'd4) :
-                                               (issuing ? 3'd1 : 3'd0);
+    ev_wbuf_reads_o = (state_q == CompStart) ? (cmd_q.acc_in ? 8'd0 : 8'(4 * ColWords)) :
+                                               (issuing ? 8'(ColWords) : 8'd0);
     ev_macs_o       = issuing ? 16'(rows_valid_n * cols_valid) : 16'd0;
     ev_macs_zero_o  = issuing ? 16'(rows_zero * cols_valid + cols_zero * rows_valid_n -
                                     rows_zero * cols_zero) : 16'd0;
-    ev_requant_o    = row_real ? fifo_nvalid_q[fifo_rd_q] : 5'd0;
-    ev_pool_o       = (pool_out_valid && cmd_q.pool) ? cmd_q.n_valid : 5'd0;
+    ev_requant_o    = row_real ? fifo_nvalid_q[fifo_rd_q] : 8'd0;
+    ev_pool_o       = (pool_out_valid && cmd_q.pool) ? cmd_q.n_valid : 8'd0;
   end
 
   assign busy_o         = (state_q != CompIdle);
@@ -454,7 +472,7 @@ module sa_compute #(
                               (cmd_i.channels != '0 && cmd_i.kernel_h != '0 &&
                                cmd_i.kernel_w != '0 && cmd_i.out_rows != '0 &&
                                cmd_i.out_width != '0 && cmd_i.n_valid != '0))
-  `SA_ASSERT(NValidFits, (start_i && state_q == CompIdle) |-> cmd_i.n_valid <= 5'd16)
+  `SA_ASSERT(NValidFits, (start_i && state_q == CompIdle) |-> 32'(cmd_i.n_valid) <= Cols)
   // Partial sums live in the PEs of one fold, and a pooled fold cannot stop half-way.
   `SA_ASSERT(PartialSumsOneFold, (start_i && state_q == CompIdle && (cmd_i.acc_in ||
                                                                      cmd_i.acc_out)) |->

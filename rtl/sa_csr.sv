@@ -128,7 +128,7 @@ module sa_csr #(
     counter_inc[sa_pkg::CntWbufReads]      = 64'(events_i.wbuf_reads);
     counter_inc[sa_pkg::CntWbufWrites]     = 64'(events_i.wbuf_write);
     counter_inc[sa_pkg::CntObufReads]      = 64'(events_i.obuf_read);
-    counter_inc[sa_pkg::CntObufWrites]     = 64'(events_i.obuf_write);
+    counter_inc[sa_pkg::CntObufWrites]     = 64'(events_i.obuf_writes);
     counter_inc[sa_pkg::CntDramReadBytes]  = events_i.dram_read_beat ?
                                              64'(sa_pkg::WordBytes) : 64'd0;
     counter_inc[sa_pkg::CntDramWriteBytes] = events_i.dram_write_beat ?

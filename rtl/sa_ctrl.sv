@@ -129,6 +129,7 @@ module sa_ctrl #(
     comp_cmd_o.wbuf_base = cmd_comp.wbuf_base;
     comp_cmd_o.obuf_base = cmd_comp.obuf_base;
     comp_cmd_o.n_valid   = cmd_comp.n_valid;
+    comp_cmd_o.obuf_stride = cmd_comp.obuf_stride;
   end
 
   // VECTOR fields, as the vector unit keeps them.
@@ -344,7 +345,7 @@ module sa_ctrl #(
   // Reserved command bits, and fields each view does not use.
   logic unused_cmd;
   assign unused_cmd = ^{cmd_xfer.rsvd7, cmd_xfer.rsvd6, cmd_xfer.rsvd5, cmd_xfer.rsvd4,
-                        cmd_xfer.rsvd3, cmd_xfer.rsvd0, cmd_comp.rsvd7, cmd_comp.rsvd6,
+                        cmd_xfer.rsvd3, cmd_xfer.rsvd0, cmd_comp.rsvd7,
                         cmd_comp.rsvd5, cmd_comp.rsvd0, cmd_comp.opcode, cmd_vec.rsvd6,
                         cmd_vec.opcode, cmd_sync.rsvd7_3,
                         cmd_sync.rsvd0, cmd_sync.opcode, cmd_snap.rsvd7_2, cmd_snap.rsvd0,

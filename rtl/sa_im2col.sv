@@ -16,7 +16,8 @@
 // Latency: addresses are combinational from registered state; a fold's rows load on the edge
 // that ends its set-up cycle (fold_load_o).
 module sa_im2col #(
-  parameter int unsigned Rows = 16
+  parameter int unsigned Rows     = 16,
+  parameter int unsigned WgtWords = 1   // weight words per step (array columns / 16)
 ) (
   // Only the step counter k_q and the fold start m0_q are traced (waveforms/array.gtkw).
   /* verilator tracing_off */
@@ -146,7 +147,8 @@ module sa_im2col #(
                        (x >= 0) && (x < $signed({2'b0, cmd_i.in_width}));
       abuf_raddr_o[16*r +: 16] = cmd_i.abuf_base + 16'(rowbase_q[r] + $signed(tap_off_q));
     end
-    wgt_raddr_o = cmd_i.wbuf_base + 16'd4 + 16'(k_q);  // after the 4 bias words
+    // After the 4 * WgtWords bias words, WgtWords words a step.
+    wgt_raddr_o = cmd_i.wbuf_base + 16'(4 * WgtWords) + 16'(k_q * WgtWords);
   end
 
   assign fold_load_o       = first_fold_i || (step_i && step_last_o && more_folds_o);

@@ -73,10 +73,10 @@ package sa_pkg;
   // COMPUTE (isa::EncodeCompute).
   typedef struct packed {
     logic        [31:0] rsvd7;
-    logic        [15:0] rsvd6;
+    logic        [15:0] obuf_stride;  // word 6, bits 31:16
     logic signed [15:0] x_off;      // word 6
-    logic        [10:0] rsvd5;
-    logic         [4:0] n_valid;    // word 5, bits 20:16
+    logic         [7:0] rsvd5;
+    logic         [7:0] n_valid;    // word 5, bits 23:16
     logic        [15:0] obuf_base;  // word 5, bits 15:0
     logic        [15:0] wbuf_base;  // word 4
     logic        [15:0] abuf_base;
@@ -240,7 +240,8 @@ package sa_pkg;
     logic        [15:0] abuf_base;
     logic        [15:0] wbuf_base;
     logic        [15:0] obuf_base;
-    logic        [4:0]  n_valid;
+    logic        [15:0] obuf_stride;
+    logic        [7:0]  n_valid;
   } compute_cmd_t;
 
   // A decoded VECTOR command (docs/isa.md), as the vector unit (sa_vec) keeps it: the fields of
@@ -311,15 +312,15 @@ package sa_pkg;
     logic [15:0] macs_zero;
     logic [15:0] abuf_reads;
     logic        abuf_write;
-    logic  [2:0] wbuf_reads;
+    logic  [7:0] wbuf_reads;       // words
     logic        wbuf_write;
     logic        obuf_read;        // by a STORE (not a SNAPSHOT)
-    logic        obuf_write;
+    logic  [3:0] obuf_writes;      // words (a drained row of a wide array writes Cols / 16)
     logic        dram_read_beat;   // a 16-byte beat of a LOAD arrived
     logic        cmd_fetch_beat;   // a 16-byte beat of a command fetch arrived
     logic        dram_write_beat;  // a 16-byte beat left (STORE, not SNAPSHOT)
-    logic  [4:0] requant;
-    logic  [4:0] pool;
+    logic  [7:0] requant;
+    logic  [7:0] pool;
     logic  [4:0] vec_ops;          // VECTOR lane operations (16 per activation word read)
     logic [15:0] acc_wraps;        // PEs whose accumulation step wrapped (sa_pe)
   } perf_events_t;

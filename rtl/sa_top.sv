@@ -3,7 +3,7 @@
 // sa_top: the sasim accelerator. sa_csr holds the CSRs and performance counters, sa_ctrl fetches
 // the command stream from DRAM and dispatches it, a DMA engine (sa_dma) moves tiles between DRAM
 // and three on-chip buffers (sa_sram), and the compute engine (sa_compute, with sa_im2col) runs
-// conv/linear tiles on a Rows x 16 systolic array (sa_array of sa_pe, sa_requant) with im2col
+// conv/linear tiles on a Rows x Cols systolic array (sa_array of sa_pe, sa_requant) with im2col
 // address generation, requantization and max-pool (sa_pool). The compute engine also holds the
 // vector unit (sa_vec: pooling and element-wise VECTOR commands), which runs instead of the array
 // path and shares its activation buffer read port 0 and its output buffer write port. DMA and
@@ -14,6 +14,7 @@
 // Latency: see the blocks; CSR reads are combinational, CSR writes take effect on the edge.
 module sa_top #(
   parameter int unsigned Rows      = 16,
+  parameter int unsigned Cols      = 16,  // 16 or a multiple of 16 up to 128
   parameter int unsigned AbufWords = 4096,
   parameter int unsigned WbufWords = 8192,
   parameter int unsigned ObufWords = 2048
@@ -50,12 +51,14 @@ module sa_top #(
   output logic         dbg_progress_o
 );
 
-  localparam int unsigned Cols = 16;
+  localparam int unsigned ColWords  = Cols / 16;  // output words a drained row writes
+  localparam int unsigned WbufPorts = 5 * ColWords;
   localparam int unsigned AbufAw = $clog2(AbufWords);
   localparam int unsigned WbufAw = $clog2(WbufWords);
   localparam int unsigned ObufAw = $clog2(ObufWords);
 
   `SA_ASSERT_INIT(g_rows_multiple_of_4, Rows >= 4 && Rows <= 255 && Rows % 4 == 0)
+  `SA_ASSERT_INIT(g_cols_words, Cols >= 16 && Cols <= 128 && Cols % 16 == 0)
   `SA_ASSERT_INIT(g_buffers_addressable, AbufWords >= 2 && AbufWords <= 65536 &&
                                           WbufWords >= 2 && WbufWords <= 65536 &&
                                           ObufWords >= 2 && ObufWords <= 65536)
@@ -95,14 +98,14 @@ module sa_top #(
   sa_pkg::compute_cmd_t comp_cmd;
   logic [Rows*16-1:0]   abuf_raddr, arr_abuf_raddr;
   logic [Rows*128-1:0]  abuf_rdata;
-  logic [5*16-1:0]      wbuf_raddr;
-  logic [5*128-1:0]     wbuf_rdata;
-  logic                 obuf_we, arr_obuf_we;
-  logic [15:0]          obuf_waddr, arr_obuf_waddr;
-  logic [127:0]         obuf_wdata, arr_obuf_wdata;
+  logic [WbufPorts*16-1:0]  wbuf_raddr;
+  logic [WbufPorts*128-1:0] wbuf_rdata;
+  logic [ColWords-1:0]      obuf_we, arr_obuf_we;
+  logic [ColWords*16-1:0]   obuf_waddr, arr_obuf_waddr;
+  logic [Cols*8-1:0]        obuf_wdata, arr_obuf_wdata;
   logic [15:0]          ev_abuf_reads, ev_macs, ev_macs_zero, ev_acc_wraps;
-  logic [2:0]           ev_wbuf_reads;
-  logic [4:0]           ev_requant, ev_pool;
+  logic [7:0]           ev_wbuf_reads;
+  logic [7:0]           ev_requant, ev_pool;
   logic                 ev_issue;
 
   // Vector unit.
@@ -116,8 +119,9 @@ module sa_top #(
   logic [4:0]           vec_ev_ops, vec_ev_requant;
 
   // Buffer address ports, cut to each buffer's size.
-  logic [Rows*AbufAw-1:0] abuf_raddr_t;
-  logic [5*WbufAw-1:0]    wbuf_raddr_t;
+  logic [Rows*AbufAw-1:0]      abuf_raddr_t;
+  logic [WbufPorts*WbufAw-1:0] wbuf_raddr_t;
+  logic [ColWords*ObufAw-1:0]  obuf_waddr_t;
 
   // Instances declared after tracing_off would vanish from waveforms with all they contain.
   /* verilator tracing_on */
@@ -231,7 +235,8 @@ module sa_top #(
   );
 
   sa_compute #(
-    .Rows (Rows)
+    .Rows (Rows),
+    .Cols (Cols)
   ) u_compute (
     .clk_i,
     .rst_ni,
@@ -288,9 +293,15 @@ module sa_top #(
     if (vec_busy) begin
       abuf_raddr[15:0] = vec_abuf_raddr;
     end
-    obuf_we    = vec_busy ? vec_obuf_we : arr_obuf_we;
-    obuf_waddr = vec_busy ? vec_obuf_waddr : arr_obuf_waddr;
-    obuf_wdata = vec_busy ? vec_obuf_wdata : arr_obuf_wdata;
+    obuf_we    = arr_obuf_we;
+    obuf_waddr = arr_obuf_waddr;
+    obuf_wdata = arr_obuf_wdata;
+    if (vec_busy) begin  // the vector unit writes one word, through write port 0
+      obuf_we            = '0;
+      obuf_we[0]         = vec_obuf_we;
+      obuf_waddr[15:0]   = vec_obuf_waddr;
+      obuf_wdata[127:0]  = vec_obuf_wdata;
+    end
   end
   /* verilator tracing_on */
 
@@ -311,12 +322,15 @@ module sa_top #(
     events.wbuf_reads      = ev_wbuf_reads;
     events.wbuf_write      = wbuf_we;
     events.obuf_read       = obuf_re && store_buf != sa_pkg::BufCounters;
-    events.obuf_write      = obuf_we;
+    events.obuf_writes     = '0;
+    for (int unsigned g = 0; g < ColWords; g++) begin
+      events.obuf_writes = events.obuf_writes + 4'(obuf_we[g]);
+    end
     events.dram_read_beat  = buf_we;  // the read data of a LOAD (the DMA engine knows whose)
     events.cmd_fetch_beat  = cmd_beat_valid;
     events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
                              store_buf != sa_pkg::BufCounters;
-    events.requant         = vec_busy ? vec_ev_requant : ev_requant;
+    events.requant         = vec_busy ? 8'(vec_ev_requant) : ev_requant;
     events.pool            = ev_pool;  // the drain path's pool (a VECTOR pool: vec_ops)
     events.vec_ops         = vec_ev_ops;
     events.acc_wraps       = ev_acc_wraps;
@@ -330,8 +344,11 @@ module sa_top #(
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_addr
     assign abuf_raddr_t[AbufAw*r +: AbufAw] = abuf_raddr[16*r +: AbufAw];
   end
-  for (genvar i = 0; i < 5; i++) begin : g_wbuf_addr
+  for (genvar i = 0; i < WbufPorts; i++) begin : g_wbuf_addr
     assign wbuf_raddr_t[WbufAw*i +: WbufAw] = wbuf_raddr[16*i +: WbufAw];
+  end
+  for (genvar g = 0; g < ColWords; g++) begin : g_obuf_addr
+    assign obuf_waddr_t[ObufAw*g +: ObufAw] = obuf_waddr[16*g +: ObufAw];
   end
 
   sa_sram #(
@@ -349,7 +366,7 @@ module sa_top #(
 
   sa_sram #(
     .Words     (WbufWords),
-    .ReadPorts (5)
+    .ReadPorts (WbufPorts)
   ) u_wbuf (
     .clk_i,
     .rst_ni,
@@ -361,13 +378,14 @@ module sa_top #(
   );
 
   sa_sram #(
-    .Words     (ObufWords),
-    .ReadPorts (1)
+    .Words      (ObufWords),
+    .ReadPorts  (1),
+    .WritePorts (ColWords)
   ) u_obuf (
     .clk_i,
     .rst_ni,
     .we_i    (obuf_we),
-    .waddr_i (obuf_waddr[ObufAw-1:0]),
+    .waddr_i (obuf_waddr_t),
     .wdata_i (obuf_wdata),
     .raddr_i (obuf_dma_raddr[ObufAw-1:0]),
     .rdata_o (obuf_dma_rdata)
@@ -375,7 +393,7 @@ module sa_top #(
 
   assign dbg_state_o    = ctrl_state;
   assign dbg_progress_o = rd_data_valid_i || (wr_data_valid_o && wr_data_ready_i) ||
-                          (ev_macs != '0) || obuf_we || comp_start || vec_start || vec_step ||
+                          (ev_macs != '0) || (|obuf_we) || comp_start || vec_start || vec_step ||
                           job_valid;
 
   // Address bits above each buffer's size are checked by the compiler (and asserted here).
@@ -384,7 +402,9 @@ module sa_top #(
 
   `SA_ASSERT(LoadInRange, buf_we |-> (buf_sel == sa_pkg::BufAct ? 32'(buf_waddr) < AbufWords :
                                                                   32'(buf_waddr) < WbufWords))
-  `SA_ASSERT(ObufWriteInRange, obuf_we |-> 32'(obuf_waddr) < ObufWords)
+  for (genvar g = 0; g < ColWords; g++) begin : g_obuf_checks
+    `SA_ASSERT(ObufWriteInRange, obuf_we[g] |-> 32'(obuf_waddr[16*g +: 16]) < ObufWords)
+  end
   `SA_ASSERT(OneComputeEngineJob, !(arr_busy && vec_busy))
   `SA_ASSERT_KNOWN(CsrValidKnown, csr_valid_i)
   `SA_ASSERT_KNOWN(ReadDataValidKnown, rd_data_valid_i)

@@ -155,8 +155,8 @@ std::string ModelCacheDir() {
 
 std::string ModelKey(const HwConfig& hw) {
   static const uint64_t digest = SourceDigest();
-  return fmt::format("sa_top_r{}_a{}_w{}_o{}_{:016x}", hw.array_rows, hw.abuf_words(),
-                     hw.wbuf_words(), hw.obuf_words(), digest);
+  return fmt::format("sa_top_r{}_c{}_a{}_w{}_o{}_{:016x}", hw.array_rows, hw.array_cols,
+                     hw.abuf_words(), hw.wbuf_words(), hw.obuf_words(), digest);
 }
 
 std::unique_ptr<Core> MakeOnDemandCore(const HwConfig& hw, DramPort* port) {
@@ -181,9 +181,9 @@ std::unique_ptr<Core> MakeOnDemandCore(const HwConfig& hw, DramPort* port) {
       fs::remove_all(tmp, ec);
       fs::create_directories(tmp, ec);
       fmt::print(stderr,
-                 "sim_run: hw config '{}' ({} rows, {}/{}/{} KiB buffers) has no Verilated model "
-                 "yet: building one into {} (once; a few minutes)\n",
-                 hw.name, hw.array_rows, hw.abuf_bytes / 1024, hw.wbuf_bytes / 1024,
+                 "sim_run: hw config '{}' ({}x{} array, {}/{}/{} KiB buffers) has no Verilated "
+                 "model yet: building one into {} (once; a few minutes)\n",
+                 hw.name, hw.array_rows, hw.array_cols, hw.abuf_bytes / 1024, hw.wbuf_bytes / 1024,
                  hw.obuf_bytes / 1024, entry.string());
       const auto start = std::chrono::steady_clock::now();
       try {

@@ -28,7 +28,7 @@ inline uint64_t RunLayerCases(Device& device, const HwConfig& hw,
       const auto program = compiler::CompileLayer(c.layer, c.params, hw);
       const auto run = RunLayer(hal, program.program, c.input);
       ExpectMatchesGolden(c, run);
-      ExpectClosedFormCounters(c, program, run.counters, device.timed());
+      ExpectClosedFormCounters(c, program, hw, run.counters, device.timed());
       if (device.timed()) {
         const auto untimed = RunLayer(reference, program.program, c.input);
         for (int i = 0; i < isa::kNumCounters; ++i) {

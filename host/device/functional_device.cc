@@ -21,7 +21,7 @@ FunctionalDevice::FunctionalDevice(const HwConfig& hw)
       abuf_(hw.abuf_words()),
       wbuf_(hw.wbuf_words()),
       obuf_(hw.obuf_words()),
-      pe_acc_(hw.array_rows) {}
+      pe_acc_(hw.array_rows, std::vector<int32_t>(hw.array_cols, 0)) {}
 
 void FunctionalDevice::Reject(const std::string& why) const {
   throw SimulationError(fmt::format("functional device: command #{} ({}): {}", cmd_index_,
@@ -184,7 +184,10 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
       c.out_width == 0 || c.n_valid == 0) {
     Reject("COMPUTE with an empty reduction, output or channel tile");
   }
-  if (c.n_valid > 16) Reject(fmt::format("n_valid {} is more than 16 channels", c.n_valid));
+  const int cols = hw_.array_cols, col_words = cols / 16;
+  if (c.n_valid > static_cast<uint32_t>(cols)) {
+    Reject(fmt::format("n_valid {} is more than the {} array columns", c.n_valid, cols));
+  }
   if ((c.acc_in || c.acc_out) && (pixels > static_cast<uint32_t>(rows) || c.pool)) {
     Reject(
         fmt::format("partial sums (acc_in/acc_out) need one fold without pool: {} output "
@@ -196,9 +199,9 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
   const uint32_t blocks = (c.channels + 15) / 16;
 
   // Columns past n_valid have bias 0 and weight 0 (their sums stay as they are).
-  std::array<int32_t, 16> bias{};
+  std::vector<int32_t> bias(cols, 0);
   if (!c.acc_in) {
-    Count(Counter::kWbufReads, 4);
+    Count(Counter::kWbufReads, 4 * col_words);
     for (int n = 0; n < n_valid; ++n) {
       const Word& w = wbuf_[(c.wbuf_base + n / 4) % wbuf_.size()];
       uint32_t v = 0;
@@ -208,8 +211,8 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
   }
   std::vector<int> pe(rows), pf(rows);
   std::vector<bool> valid(rows);
-  std::vector<std::array<int32_t, 16>>& acc = pe_acc_;
-  std::array<uint8_t, 16> pool_max{};
+  std::vector<std::vector<int32_t>>& acc = pe_acc_;
+  std::vector<uint8_t> pool_max(cols, 0);
   int pool_beats = 0;
   const uint32_t width_units = c.pool ? c.out_width / 2 : c.out_width;
 
@@ -247,8 +250,14 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
               Count(Counter::kAbufReads, std::count_if(words.begin(), words.end(),
                                                        [](const Word* w) { return w; }));
             }
-            const Word& wword = wbuf_[(c.wbuf_base + 4 + k) % wbuf_.size()];
-            Count(Counter::kWbufReads, 1);
+            // The step's Cols weights: col_words words after the 4 * col_words bias words.
+            std::vector<uint8_t> wword(cols);
+            for (int g = 0; g < col_words; ++g) {
+              const Word& w =
+                  wbuf_[(c.wbuf_base + 4 * col_words + k * col_words + g) % wbuf_.size()];
+              std::copy(w.begin(), w.end(), wword.begin() + 16 * g);
+            }
+            Count(Counter::kWbufReads, col_words);
             int zero_rows = 0, zero_cols = 0;
             uint64_t wraps = 0;
             for (int n = 0; n < n_valid; ++n) zero_cols += wword[n] == 0;
@@ -279,22 +288,31 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
     // hold their bias 0, or the sum an earlier command left with acc_in).
     for (int r = rows - 1; r >= 0; --r) {
       if (!valid[r]) continue;
-      Word out;
-      for (int n = 0; n < 16; ++n) {
+      std::vector<uint8_t> out(cols);
+      for (int n = 0; n < cols; ++n) {
         out[n] = Requantize(acc[r][n], c.relu, static_cast<int>(c.shift), c.rounding);
       }
       Count(Counter::kRequantOps, n_valid);
       const uint32_t m = m0 + r;
+      // Word g of the row (channels 16g..16g+15) at its address + g * obuf_stride, written
+      // when it holds a valid channel.
+      const auto write_row = [&](uint32_t addr, const std::vector<uint8_t>& row) {
+        for (int g = 0; 16 * g < n_valid; ++g) {
+          Word w;
+          std::copy(row.begin() + 16 * g, row.begin() + 16 * (g + 1), w.begin());
+          WriteOut((addr + g * c.obuf_stride) & 0xffff, w);
+        }
+      };
       if (!c.pool) {
-        WriteOut((c.obuf_base + m) & 0xffff, out);
+        write_row((c.obuf_base + m) & 0xffff, out);
         continue;
       }
-      for (int n = 0; n < 16; ++n) {
+      for (int n = 0; n < cols; ++n) {
         pool_max[n] = pool_beats == 0 ? out[n] : std::max(pool_max[n], out[n]);
       }
       if (++pool_beats == 4) {
         pool_beats = 0;
-        WriteOut((c.obuf_base + m / 4) & 0xffff, pool_max);
+        write_row((c.obuf_base + m / 4) & 0xffff, pool_max);
         Count(Counter::kPoolOps, n_valid);
       }
     }

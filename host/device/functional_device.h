@@ -49,7 +49,7 @@ class FunctionalDevice : public Hal {
   ZeroedBytes dram_;
   std::vector<Word> abuf_, wbuf_, obuf_;
   // The array's PE accumulators, row by row, as the last fold left them (int32, 16 columns).
-  std::vector<std::array<int32_t, 16>> pe_acc_;
+  std::vector<std::vector<int32_t>> pe_acc_;  // [array row][array column]
   isa::CommandWords command_{};  // the command being executed
   std::array<uint64_t, isa::kNumCounters> counters_{};
   uint32_t cmd_base_ = 0;

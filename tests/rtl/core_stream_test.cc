@@ -326,8 +326,10 @@ struct Chunk {
 };
 
 // The stream: LOAD act and weights, a VECTOR, the COMPUTE (whole or in chunks, with a VECTOR
-// between two chunks: the PEs keep their sums meanwhile), a VECTOR, STORE, SNAPSHOT.
-Stream ConvStream(const Conv& c, uint32_t shift, const std::vector<Chunk>& chunks) {
+// between two chunks: the PEs keep their sums meanwhile), a VECTOR, STORE, SNAPSHOT. `cols`:
+// the array's columns (the weight tile's layout: cols / 16 words of biases and of each step).
+Stream ConvStream(const Conv& c, uint32_t shift, const std::vector<Chunk>& chunks, uint32_t cols) {
+  const uint32_t cw = cols / 16;
   Stream s;
   const uint32_t pixels = Conv::kH * Conv::kW;
   const uint32_t act_words = Conv::kBlocks * pixels;
@@ -337,20 +339,20 @@ Stream ConvStream(const Conv& c, uint32_t shift, const std::vector<Chunk>& chunk
       act[16 * ((ch / 16) * pixels + p) + ch % 16] = c.act[ch * pixels + p];
     }
   }
-  std::vector<uint8_t> weights(size_t{16} * (4 + Conv::kSteps), 0);
+  std::vector<uint8_t> weights(size_t{16} * (4 + Conv::kSteps) * cw, 0);
   for (uint32_t n = 0; n < 16; ++n) {
     const auto b = static_cast<uint32_t>(c.bias[n]);
     for (int i = 0; i < 4; ++i) weights[4 * n + i] = static_cast<uint8_t>(b >> (8 * i));
   }
   for (uint32_t k = 0; k < Conv::kSteps; ++k) {
     for (uint32_t n = 0; n < 16; ++n) {
-      weights[16 * (4 + k) + n] = static_cast<uint8_t>(c.weights[size_t{16} * k + n]);
+      weights[16 * (4 + k) * cw + n] = static_cast<uint8_t>(c.weights[size_t{16} * k + n]);
     }
   }
   s.inputs.push_back({kInAddr, act});
   s.inputs.push_back({kWeightAddr, weights});
   s.Load(isa::Buffer::kAct, kInAddr, 0, act_words);
-  s.Load(isa::Buffer::kWeight, kWeightAddr, 0, 4 + Conv::kSteps);
+  s.Load(isa::Buffer::kWeight, kWeightAddr, 0, (4 + Conv::kSteps) * cw);
   s.SyncAll();
   // A ReLU of block 0 before and a 2x2 max pool of block 1 after the COMPUTE; one more ReLU
   // between two chunks.
@@ -390,9 +392,9 @@ Stream ConvStream(const Conv& c, uint32_t shift, const std::vector<Chunk>& chunk
     part.y_off = whole.y_off + static_cast<int32_t>(ch.ky0);
     part.x_off = whole.x_off + static_cast<int32_t>(ch.kx0);
     part.abuf_base = ch.cb * pixels;
-    // The chunk's steps are the whole's k0 .. : its weights start at wbuf_base + 4 + k0.
+    // The chunk's steps are the whole's k0 .. : its weights start at wbuf_base + (4 + k0) cw.
     part.wbuf_base =
-        16 * Conv::kK * Conv::kK * ch.cb + (ch.ky0 * Conv::kK + ch.kx0) * block_channels;
+        (16 * Conv::kK * Conv::kK * ch.cb + (ch.ky0 * Conv::kK + ch.kx0) * block_channels) * cw;
     s.Compute(part);
     if (i == 1) s.Vector(relu);  // overwrites the same words: the last one stays
   }
@@ -425,10 +427,11 @@ TEST(CoreStreamTest, PartialSumChunksEqualTheWholeCompute) {
     } else {
       EXPECT_EQ(wraps, 0u);
     }
-    const Stream whole = ConvStream(conv, shift, {});
-    const Stream split = ConvStream(conv, shift, chunks);
     for (const HwConfig& hw : {testcases::DefaultHw(), testcases::SmallHw()}) {
       SCOPED_TRACE(hw.name);
+      const auto cols = static_cast<uint32_t>(hw.array_cols);
+      const Stream whole = ConvStream(conv, shift, {}, cols);
+      const Stream split = ConvStream(conv, shift, chunks, cols);
       BareDevice bare(hw);
       FunctionalDevice functional(hw);
       const Result rtl_whole = RunStream(bare, whole);

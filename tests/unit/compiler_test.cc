@@ -21,8 +21,8 @@ TEST(LowerTest, WeightImageOrderIsBlockKyKxChannel) {
   for (size_t i = 0; i < params.weights.size(); ++i) params.weights[i] = static_cast<int8_t>(i);
   params.bias.resize(17);
   for (int i = 0; i < 17; ++i) params.bias[i] = 1000 * i - 3;
-  const WeightLayout low = WeightLayoutOf(layer);
-  const std::vector<uint8_t> image = LowerWeights(layer, params);
+  const WeightLayout low = WeightLayoutOf(layer, 16);
+  const std::vector<uint8_t> image = LowerWeights(layer, params, 16);
   ASSERT_EQ(low.n_tiles, 2);
   ASSERT_EQ(low.steps, 36u);
   ASSERT_EQ(low.tile_words, 40u);
@@ -44,7 +44,8 @@ TEST(LowerTest, WeightImageOrderIsBlockKyKxChannel) {
 }
 
 TEST(TilingTest, RespectsBuffersAndSplitsBigLayers) {
-  const HwConfig small = testcases::SmallHw();
+  HwConfig small = testcases::SmallHw();
+  small.array_cols = 16;  // 16-channel tiles: 580 words fit the weight buffer
   const auto c = testcases::MakeCase("big", {64, 16, 16, 24, 3, 3, 1, 1}, true, true,
                                      Rounding::kFloor, 1);
   const Tiling t = ChooseTiling(c.layer, small);

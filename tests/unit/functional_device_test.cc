@@ -203,10 +203,10 @@ TEST(FunctionalDeviceTest, RefusesWhatTheRtlRefuses) {
   isa::CommandWords pooled = isa::EncodeCompute(c);
   pooled[0] |= 1u << 10;  // pool: isa::EncodeCompute refuses it, the decoder does not
   ExpectRefused({pooled}, "without pool");
-  // n_valid past 16 (5 bits hold up to 31).
+  // n_valid past the array's 32 columns (8 bits hold up to 255).
   isa::CommandWords wide = isa::EncodeCompute(isa::Compute{});
-  wide[5] = (wide[5] & 0xffff) | (31u << 16);
-  ExpectRefused({wide}, "n_valid 31");
+  wide[5] = (wide[5] & 0xffff) | (33u << 16);
+  ExpectRefused({wide}, "n_valid 33");
   // COMPUTE output past the output buffer (128 words).
   isa::Compute far;
   far.obuf_base = 127;
