@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -48,13 +49,18 @@ TEST(ModelCacheTest, ANewShapeIsBuiltOnceAndThenReused) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path cache = dir / "cache";
-  // The default config with 8 array rows: no shipped model has them.
-  const fs::path hw = dir / "rows8.yaml";
+  // The default config as an 8x48 array (three output words per drained row): no shipped
+  // model has that shape.
+  const fs::path hw = dir / "r8c48.yaml";
   {
     std::string yaml = Slurp(SASIM_SOURCE_DIR "/configs/hw/default.yaml");
-    const size_t at = yaml.find("array_rows: 16");
-    ASSERT_NE(at, std::string::npos);
-    yaml.replace(at, 14, "array_rows: 8");
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"array_rows: 16", "array_rows: 8"},
+          {"array_cols: 16", "array_cols: 48"}}) {
+      const size_t at = yaml.find(from);
+      ASSERT_NE(at, std::string::npos);
+      yaml.replace(at, from.size(), to);
+    }
     std::ofstream(hw) << yaml;
   }
 
@@ -74,6 +80,7 @@ TEST(ModelCacheTest, ANewShapeIsBuiltOnceAndThenReused) {
   EXPECT_EQ(builds, 1) << ra.log << rb.log;
   EXPECT_TRUE(ra.report["bit_exact"].get<bool>());
   EXPECT_EQ(ra.report["hw"]["array_rows"], 8);
+  EXPECT_EQ(ra.report["hw"]["array_cols"], 48);
   EXPECT_EQ(ra.report["totals"]["cycles"], rb.report["totals"]["cycles"]);
   ASSERT_EQ(ra.report["layers"].size(), rb.report["layers"].size());
   for (size_t i = 0; i < ra.report["layers"].size(); ++i) {
