@@ -218,7 +218,7 @@ WeightLayout WeightLayoutOf(const Layer& layer, int cols) {
   WeightLayout w;
   if (!layer.has_weights()) return w;
   w.cols = cols;
-  w.col_words = static_cast<uint32_t>(cols / 16);
+  w.col_words = static_cast<uint32_t>(std::max(1, cols / 16));  // a narrow array: one word
   w.n_tiles = (layer.shape.out_channels + cols - 1) / cols;
   w.steps = static_cast<uint32_t>(layer.shape.reduction());
   w.tile_words = (4 + w.steps) * w.col_words;
@@ -409,13 +409,15 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   std::vector<Fold> pending;  // a fold whose STORE waits until the next COMPUTE is issued
   auto store = [&](const Fold& f) {
     jobs.Require(0, f.compute);
-    // The tile's channel blocks that hold output channels, t.out_tile_words apart.
-    const int blocks_out = ChannelBlocks(std::min(cols, s.out_channels - cols * f.j));
+    // The tile's channel blocks that hold output channels, t.out_tile_words apart (a narrow
+    // array's fold: the one block its tiles share).
+    const int blocks_out =
+        cols < 16 ? 1 : ChannelBlocks(std::min(cols, s.out_channels - cols * f.j));
+    const uint32_t first_block = cols < 16 ? f.j * cols / 16 : f.j * cw;
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
-    tr.dram_addr = place.output_addr + (static_cast<uint32_t>(f.j) * cw * out_h * out_w +
-                                        static_cast<uint32_t>(f.e0) * out_w + f.f0) *
-                                           16;
+    tr.dram_addr = place.output_addr +
+                   (first_block * out_h * out_w + static_cast<uint32_t>(f.e0) * out_w + f.f0) * 16;
     tr.dram_stride = static_cast<uint32_t>(out_h) * out_w * 16;
     tr.sram_addr = (fold_store.size() % t.out_slots) * o_half;
     tr.row_words = static_cast<uint32_t>((f.e1 - f.e0) * (f.f1 - f.f0));
@@ -423,72 +425,79 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
     tr.rows = static_cast<uint32_t>(blocks_out);
     fold_store.push_back(jobs.Transfer(isa::Opcode::kStore, tr));
   };
-  for (int j = 0; j < t.n_tiles; ++j) {
+  // A narrow array's tiles that share an output block run fold by fold together, each writing
+  // its lanes of the fold's words, and the fold leaves in one STORE.
+  const int tiles_per_block = cols < 16 ? 16 / cols : 1;
+  for (int g0 = 0; g0 < t.n_tiles; g0 += tiles_per_block) {
     for (int e0 = 0; e0 < out_h; e0 += t.fold_rows) {
       for (int f0 = 0; f0 < out_w; f0 += t.fold_cols) {
-        Fold fold{j, e0, std::min(out_h, e0 + t.fold_rows), f0, std::min(out_w, f0 + t.fold_cols)};
+        Fold fold{g0, e0, std::min(out_h, e0 + t.fold_rows), f0, std::min(out_w, f0 + t.fold_cols)};
         const size_t fold_index = fold_store.size() + pending.size();
         int lo, hi;
         BandInputRows(s, fold.e0, fold.e1, &lo, &hi);
-        for (int c = 0; c < t.chunks; ++c) {
-          const size_t q = chunk_compute.size();
-          const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
-          const uint32_t steps = ChunkSteps(s, b0, nb), k0 = ChunkSteps(s, 0, b0);
-          if (q >= static_cast<size_t>(t.weight_slots)) {
-            jobs.RequireIssued(chunk_compute[q - t.weight_slots]);
-          }
-          if (q >= static_cast<size_t>(t.act_slots)) {
-            jobs.RequireIssued(chunk_compute[q - t.act_slots]);
-          }
-          isa::Transfer w;
-          w.buffer = isa::Buffer::kWeight;
-          const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
-          // The first chunk takes the biases with it; the others start from the kept sums.
-          w.dram_addr = c == 0 ? tile : tile + (4 + k0) * cw * 16;
-          w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4 * cw);
-          w.row_words = (c == 0 ? 4 + steps : steps) * cw;
-          w.rows = 1;
-          const uint32_t wjob = jobs.Transfer(isa::Opcode::kLoad, w);
-          isa::Transfer a;
-          a.buffer = isa::Buffer::kAct;
-          a.dram_addr = place.input_addr + (static_cast<uint32_t>(b0) * s.in_height * s.in_width +
-                                            static_cast<uint32_t>(lo) * s.in_width) * 16;
-          a.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
-          a.sram_addr = (q % t.act_slots) * a_half;
-          a.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
-          a.sram_stride = a.row_words;
-          a.rows = static_cast<uint32_t>(nb);
-          const uint32_t ajob = jobs.Transfer(isa::Opcode::kLoad, a);
-          uint32_t need = std::max(wjob, ajob);
-          const bool last = c + 1 == t.chunks;
-          if (last && fold_index >= static_cast<size_t>(t.out_slots)) {
-            // The output slot's previous fold must have left.
-            while (fold_store.size() + t.out_slots <= fold_index && !pending.empty()) {
+        for (int j = g0; j < std::min(t.n_tiles, g0 + tiles_per_block); ++j) {
+          for (int c = 0; c < t.chunks; ++c) {
+            const size_t q = chunk_compute.size();
+            const int b0 = c * t.chunk_blocks, nb = std::min(t.chunk_blocks, blocks - b0);
+            const uint32_t steps = ChunkSteps(s, b0, nb), k0 = ChunkSteps(s, 0, b0);
+            if (q >= static_cast<size_t>(t.weight_slots)) {
+              jobs.RequireIssued(chunk_compute[q - t.weight_slots]);
+            }
+            if (q >= static_cast<size_t>(t.act_slots)) {
+              jobs.RequireIssued(chunk_compute[q - t.act_slots]);
+            }
+            isa::Transfer w;
+            w.buffer = isa::Buffer::kWeight;
+            const uint32_t tile = place.weight_addr + j * lowered.tile_words * 16;
+            // The first chunk takes the biases with it; the others start from the kept sums.
+            w.dram_addr = c == 0 ? tile : tile + (4 + k0) * cw * 16;
+            w.sram_addr = (q % t.weight_slots) * w_half + (c == 0 ? 0 : 4 * cw);
+            w.row_words = (c == 0 ? 4 + steps : steps) * cw;
+            w.rows = 1;
+            const uint32_t wjob = jobs.Transfer(isa::Opcode::kLoad, w);
+            isa::Transfer a;
+            a.buffer = isa::Buffer::kAct;
+            a.dram_addr = place.input_addr + (static_cast<uint32_t>(b0) * s.in_height * s.in_width +
+                                              static_cast<uint32_t>(lo) * s.in_width) *
+                                                 16;
+            a.dram_stride = static_cast<uint32_t>(s.in_height) * s.in_width * 16;
+            a.sram_addr = (q % t.act_slots) * a_half;
+            a.row_words = static_cast<uint32_t>(hi - lo + 1) * s.in_width;
+            a.sram_stride = a.row_words;
+            a.rows = static_cast<uint32_t>(nb);
+            const uint32_t ajob = jobs.Transfer(isa::Opcode::kLoad, a);
+            uint32_t need = std::max(wjob, ajob);
+            const bool last = c + 1 == t.chunks;
+            if (last && fold_index >= static_cast<size_t>(t.out_slots)) {
+              // The output slot's previous fold must have left.
+              while (fold_store.size() + t.out_slots <= fold_index && !pending.empty()) {
+                store(pending.front());
+                pending.erase(pending.begin());
+              }
+              need = std::max(need, fold_store[fold_index - t.out_slots]);
+            }
+            jobs.Require(need, 0);
+            isa::Compute cmd = LayerCompute(layer);
+            cmd.channels = std::min(s.in_channels, 16 * (b0 + nb)) - 16 * b0;
+            cmd.in_rows = static_cast<uint32_t>(hi - lo + 1);
+            cmd.y_off = fold.e0 * s.stride - s.padding - lo;
+            cmd.x_off = fold.f0 * s.stride - s.padding;
+            cmd.out_rows = fold.e1 - fold.e0;
+            cmd.out_width = fold.f1 - fold.f0;
+            cmd.abuf_base = (q % t.act_slots) * a_half;
+            cmd.wbuf_base = (q % t.weight_slots) * w_half;
+            cmd.obuf_base = (fold_index % t.out_slots) * o_half;
+            cmd.n_valid = std::min(cols, s.out_channels - cols * j);
+            cmd.obuf_stride = t.out_tile_words;
+            cmd.lane_off = cols < 16 ? static_cast<uint32_t>((j % tiles_per_block) * cols) : 0;
+            cmd.acc_in = c > 0;
+            cmd.acc_out = !last;
+            chunk_compute.push_back(jobs.Compute(isa::EncodeCompute(cmd)));
+            // The previous fold's output leaves while this fold computes.
+            while (!pending.empty()) {
               store(pending.front());
               pending.erase(pending.begin());
             }
-            need = std::max(need, fold_store[fold_index - t.out_slots]);
-          }
-          jobs.Require(need, 0);
-          isa::Compute cmd = LayerCompute(layer);
-          cmd.channels = std::min(s.in_channels, 16 * (b0 + nb)) - 16 * b0;
-          cmd.in_rows = static_cast<uint32_t>(hi - lo + 1);
-          cmd.y_off = fold.e0 * s.stride - s.padding - lo;
-          cmd.x_off = fold.f0 * s.stride - s.padding;
-          cmd.out_rows = fold.e1 - fold.e0;
-          cmd.out_width = fold.f1 - fold.f0;
-          cmd.abuf_base = (q % t.act_slots) * a_half;
-          cmd.wbuf_base = (q % t.weight_slots) * w_half;
-          cmd.obuf_base = (fold_index % t.out_slots) * o_half;
-          cmd.n_valid = std::min(cols, s.out_channels - cols * j);
-          cmd.obuf_stride = t.out_tile_words;
-          cmd.acc_in = c > 0;
-          cmd.acc_out = !last;
-          chunk_compute.push_back(jobs.Compute(isa::EncodeCompute(cmd)));
-          // The previous fold's output leaves while this fold computes.
-          while (!pending.empty()) {
-            store(pending.front());
-            pending.erase(pending.begin());
           }
         }
         fold.compute = chunk_compute.back();
@@ -528,11 +537,19 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
     }
     return static_cast<uint32_t>(blocks) * worst * s.in_width;
   };
-  // A tile's outputs: col_words blocks of out_words each (out_tile_words apart in the buffer).
-  const uint32_t cw = lowered.col_words;
-  auto out_words = [&](int rows) {
-    return cw * static_cast<uint32_t>(layer.pool.enabled ? (rows / 2) * (out_w / 2) : rows * out_w);
+  // Outputs: a tile covers col_words 16-channel blocks (a narrow array's tiles share one:
+  // tiles_per_block of them), each block_words(rows) words of a band, out_tile_words apart in
+  // the buffer; an output group (one STORE) is whole blocks.
+  const int cols = hw.array_cols;
+  const int tiles_per_block = cols < 16 ? 16 / cols : 1;
+  auto block_words = [&](int rows) {
+    return static_cast<uint32_t>(layer.pool.enabled ? (rows / 2) * (out_w / 2) : rows * out_w);
   };
+  auto group_words = [&](int rows, int k) {
+    return block_words(rows) * static_cast<uint32_t>((k * cols + 15) / 16);
+  };
+  auto out_words = [&](int rows) { return group_words(rows, 1); };  // of one tile (rounded up)
+  const int min_group = std::min(t.n_tiles, tiles_per_block);
   // Candidates: every band height that fits, with the buffers split in halves (double
   // buffering) where the halves hold a band or a tile, else whole. Each is costed with a simple
   // model of the schedule EmitCommands writes, and the cheapest wins; near-ties go to the
@@ -547,7 +564,9 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   const bool can_keep = static_cast<uint64_t>(t.n_tiles) * lowered.tile_words <= w_slot;
   auto max_out_group = [&](int rows, int out_slots) {
     const uint32_t slot = out_slots == 2 ? obuf / 2 : obuf;
-    return std::max(1, std::min<int>(t.n_tiles, slot / std::max<uint32_t>(1, out_words(rows))));
+    const int blocks_fit = static_cast<int>(slot / std::max<uint32_t>(1, block_words(rows)));
+    const int k = cols < 16 ? blocks_fit * tiles_per_block : blocks_fit / (cols / 16);
+    return std::max(min_group, std::min(t.n_tiles, k));
   };
   // Output rows per piece of a first or last tile whose band has `band_rows` rows (0: not
   // split; Tiling::head_piece_rows): the smallest height, in pool steps, that adds no fold and
@@ -576,7 +595,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
     const int bands = (out_h + rows - 1) / rows;
     const int first_rows = std::min(rows, out_h), last_rows = out_h - (bands - 1) * rows;
     const int head = piece_rows(first_rows), tail = piece_rows(last_rows);
-    const int ring = out_slots == 2 ? OutRing(obuf, out_words(first_rows) * k) : 1;
+    const int ring = out_slots == 2 ? OutRing(obuf, group_words(first_rows, k)) : 1;
     // The first weights arrive before the first fold.
     double total = (resident ? t.n_tiles : 1) * lowered.tile_words * 16.0 / bw +
                    hw.dram_latency_cycles;
@@ -595,7 +614,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
       // Consecutive COMPUTEs overlap their drains unless they pool.
       const double compute = static_cast<double>(folds_of(band_rows) * fold_cycles +
                                                  (layer.pool.enabled ? hw.array_rows + 16 : 0));
-      const double store_dma = out_words(band_rows) * 16 / bw + kJobCycles / k;
+      const double store_dma = (group_words(band_rows, k) * 16 / bw + kJobCycles) / k;
       // The first band's load (in pieces: its first piece) comes before the first fold; a
       // later band's goes with the band before it, or between the bands with one slot.
       if (e0 == 0) {
@@ -622,10 +641,10 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
     }
     // The last STORE (of the last piece) leaves after the last fold, and the last tile's
     // STOREs queue behind the one before (of a whole group) that leaves as the tile starts.
-    const double last_store = out_words(last_rows) * 16.0 * k / bw;
+    const double last_store = group_words(last_rows, k) * 16.0 / bw;
     const double backlog = (t.n_tiles * bands > 1 ? last_store : 0.0) + last_store -
                            static_cast<double>(folds_of(last_rows) * fold_cycles);
-    total += std::max(out_words(tail > 0 ? tail : last_rows) * 16.0 * k / bw, backlog) +
+    total += std::max(group_words(tail > 0 ? tail : last_rows, k) * 16.0 / bw, backlog) +
              hw.dram_latency_cycles + piece_cost(last_rows, tail);
     if (why) {
       *why = fmt::format("{} band(s) of {} rows, activations {}, outputs {} ({} per STORE), "
@@ -651,14 +670,16 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
     const int bands = (out_h + rows - 1) / rows;
     for (int slots : {2, 1}) {
       const int act_slots = bands > 1 ? slots : 1;
-      if (band_words(rows) * act_slots > abuf || out_words(rows) * slots > obuf) continue;
+      if (band_words(rows) * act_slots > abuf || group_words(rows, min_group) * slots > obuf) {
+        continue;
+      }
       for (bool resident : {false, true}) {
         if (resident && !can_keep) continue;
         // A batch runs the bands of every image with one weight schedule: weights that stay
         // load once per batch instead of once per image.
         if (!resident && can_keep && images > 1) continue;
         const int kmax = max_out_group(rows, slots);
-        for (int k : {1, kmax}) {
+        for (int k : {min_group, kmax}) {
           std::string why;
           const double cost = estimate(rows, act_slots, slots, resident, k, &why);
           // Taller bands come first and re-read the weights less often: a shorter band (or
@@ -675,7 +696,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
           } else if (runner_up.empty()) {
             runner_up = why;
           }
-          if (kmax == 1) break;
+          if (kmax == min_group) break;
         }
       }
     }
@@ -684,7 +705,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   t.band_rows = best;
   t.bands = (out_h + best - 1) / best;
   t.act_band_words = band_words(best);
-  t.out_tile_words = out_words(best) / cw;
+  t.out_tile_words = block_words(best);
   for (int e0 = 0; e0 < out_h; e0 += best) {
     const uint64_t pixels = static_cast<uint64_t>(std::min(best, out_h - e0)) * out_w;
     const uint64_t folds = (pixels + hw.array_rows - 1) / hw.array_rows;
@@ -695,7 +716,7 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
   // STORE may then lag several tiles behind its COMPUTE, so a band whose DMA is busy (the next
   // band's load) passes its stores on to a quieter one instead of stalling the array.
   if (t.out_slots == 2) {
-    t.out_slots = OutRing(obuf, t.out_tile_words * cw * std::max(1, t.out_group));
+    t.out_slots = OutRing(obuf, group_words(best, std::max(1, t.out_group)));
   }
   t.head_piece_rows = piece_rows(std::min(best, out_h));
   t.tail_piece_rows = piece_rows(out_h - (t.bands - 1) * best);
@@ -797,9 +818,15 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
   }
   const ConvShape& s = layer.shape;
   const WeightLayout lowered = WeightLayoutOf(layer, hw.array_cols);
-  // A tile of a wide array has cw output blocks, t.out_tile_words apart in its output slot.
+  // A tile of a wide array has cw output blocks, t.out_tile_words apart in its output slot; a
+  // narrow array's tiles share a block, each with its lanes (an output group is whole blocks).
   const int cols = hw.array_cols, cw = static_cast<int>(lowered.col_words);
   const int out_blocks = ChannelBlocks(s.out_channels);
+  auto block_of = [&](int j) { return cols < 16 ? j * cols / 16 : j * cw; };
+  auto lane_of = [&](int j) { return cols < 16 ? (j * cols) % 16 : 0; };
+  auto blocks_end = [&](int j) {  // past the last block of tiles ..j
+    return std::min(out_blocks, cols < 16 ? block_of(j) + 1 : (j + 1) * cw);
+  };
   const int out_h = s.out_height(), out_w = s.out_width();
   const uint32_t a_half = t.act_slots == 2 ? hw.abuf_words() / 2 : 0;
   const uint32_t w_half = t.weight_slots == 2 ? hw.wbuf_words() / 2 : 0;
@@ -942,14 +969,14 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     if (place.batched_gemm) {
       // Output row e is image e's word of the tile's channel block: one STORE per tile, a row
       // of one word per image.
-      for (int b = first * cw; b < std::min(out_blocks, (ntile_of(last) + 1) * cw); ++b) {
+      for (int b = block_of(first); b < blocks_end(ntile_of(last)); ++b) {
         isa::Transfer tr;
         tr.buffer = isa::Buffer::kOut;
         tr.dram_addr = place.output_addr + static_cast<uint32_t>(fe0) * place.output_image_bytes +
                        static_cast<uint32_t>(b) * 16;
         tr.dram_stride = place.output_image_bytes;
         tr.sram_addr = (o % t.out_slots) * o_half +
-                       static_cast<uint32_t>(b - first * cw) * t.out_tile_words +
+                       static_cast<uint32_t>(b - block_of(first)) * t.out_tile_words +
                        static_cast<uint32_t>(fra);
         tr.row_words = 1;
         tr.sram_stride = 1;
@@ -961,7 +988,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     isa::Transfer tr;
     tr.buffer = isa::Buffer::kOut;
     tr.dram_addr = place.output_addr + image_of(band) * place.output_image_bytes +
-                   (static_cast<uint32_t>(first * cw) * final_h * final_w +
+                   (static_cast<uint32_t>(block_of(first)) * final_h * final_w +
                     static_cast<uint32_t>(fe0) * final_w) *
                        16;
     tr.dram_stride = static_cast<uint32_t>(final_h) * final_w * 16;
@@ -969,7 +996,7 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     tr.row_words = static_cast<uint32_t>(rows) * final_w;
     tr.sram_stride = t.out_tile_words;
     // The group's output blocks that hold channels (a wide array's last tile may have fewer).
-    tr.rows = static_cast<uint32_t>(std::min(out_blocks, (ntile_of(last) + 1) * cw) - first * cw);
+    tr.rows = static_cast<uint32_t>(blocks_end(ntile_of(last)) - block_of(first));
     store_job[o] = jobs.Transfer(isa::Opcode::kStore, tr);
   };
   auto compute = [&](int tile, const Piece& piece, uint32_t act_ready) {
@@ -991,10 +1018,11 @@ CommandStats EmitCommands(const Layer& layer, const Tiling& t, const HwConfig& h
     c.wbuf_base = t.weights_resident ? static_cast<uint32_t>(j) * lowered.tile_words
                                      : (tile % t.weight_slots) * w_half;
     c.obuf_base = (o % t.out_slots) * o_half +
-                  static_cast<uint32_t>((j % og) * cw) * t.out_tile_words +
+                  static_cast<uint32_t>(block_of(j) - block_of(j - j % og)) * t.out_tile_words +
                   static_cast<uint32_t>(layer.pool.enabled ? piece.ra / 2 : piece.ra) * final_w;
     c.n_valid = std::min(cols, s.out_channels - cols * j);
     c.obuf_stride = t.out_tile_words;
+    c.lane_off = static_cast<uint32_t>(lane_of(j));
     compute_job[tile] = jobs.Compute(isa::EncodeCompute(c));
     return compute_job[tile];
   };

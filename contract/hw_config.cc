@@ -14,8 +14,9 @@ const std::vector<HwKey>& HwKeys() {
        &HwConfig::name, 1},
       {"array_rows", T::kInt, "", 4, 128, 4, "a 2x2 pool window is 4 rows", nullptr,
        "array rows (output pixels per fold)", &HwConfig::array_rows, 1},
-      {"array_cols", T::kInt, "", 16, 128, 16, "a drained row is whole 16-channel words", nullptr,
-       "array columns (output channels per fold)", &HwConfig::array_cols, 1},
+      {"array_cols", T::kInt, "", 4, 128, 16,
+       "a drained row fills lanes of one 16-channel word, or whole words", nullptr,
+       "array columns (output channels per fold)", &HwConfig::array_cols, 1, true},
       {"abuf_kib", T::kInt, "KiB", 1, 1024, 1, "", nullptr, "activation buffer",
        &HwConfig::abuf_bytes, 1024},
       {"wbuf_kib", T::kInt, "KiB", 1, 1024, 1, "", nullptr, "weight buffer", &HwConfig::wbuf_bytes,
@@ -52,7 +53,10 @@ std::string HwKeyRange(const HwKey& key) {
   const std::string lo = fmt::format("{}", key.min), hi = fmt::format("{}", key.max);
   if (key.type == HwKeyType::kString) return fmt::format("{}..{} characters", lo, hi);
   std::string range = key.min == key.max ? lo : lo + ".." + hi;
-  if (key.multiple_of > 1) range += fmt::format(", multiple of {}", key.multiple_of);
+  if (key.multiple_of > 1) {
+    range += fmt::format(key.or_divisor ? ", a multiple or divisor of {}" : ", multiple of {}",
+                         key.multiple_of);
+  }
   return range;
 }
 

@@ -19,7 +19,7 @@ namespace sasim {
 struct HwConfig {
   std::string name = "default";
   int array_rows = 16;
-  int array_cols = 16;                 // 16 or a multiple of 16 (output words per drained row)
+  int array_cols = 16;                 // 4, 8, or a multiple of 16 (output words per drained row)
   uint32_t abuf_bytes = 64 * 1024;     // activation buffer
   uint32_t wbuf_bytes = 160 * 1024;    // weight buffer
   uint32_t obuf_bytes = 32 * 1024;     // output buffer
@@ -52,6 +52,7 @@ struct HwKey {
   const char* description;
   Member member;  // where the value goes
   int64_t scale;  // member units per file unit (KiB -> bytes: 1024)
+  bool or_divisor = false;  // kInt: a divisor of multiple_of is accepted too
 };
 
 // Every key, in the order of configs/README.md and of reports.

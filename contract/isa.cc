@@ -67,6 +67,7 @@ void Validate(const Compute& c) {
   CheckFits("compute", "obuf_base", c.obuf_base, 0, 0xffff);
   CheckFits("compute", "n_valid", c.n_valid, 1, kMaxArrayCols);
   CheckFits("compute", "obuf_stride", c.obuf_stride, 0, 0xffff);
+  CheckFits("compute", "lane_off", c.lane_off, 0, 15);
   if (c.rounding != Rounding::kFloor && c.rounding != Rounding::kNearestEven) {
     throw std::invalid_argument("compute: rounding must be floor or nearest_even");
   }
@@ -90,7 +91,7 @@ CommandWords EncodeCompute(const Compute& c) {
   w[2] = c.in_rows | (static_cast<uint32_t>(c.y_off & 0xffff) << 16);
   w[3] = c.out_rows | (c.out_width << 16);
   w[4] = c.abuf_base | (c.wbuf_base << 16);
-  w[5] = c.obuf_base | (c.n_valid << 16);
+  w[5] = c.obuf_base | (c.n_valid << 16) | (c.lane_off << 24);
   w[6] = static_cast<uint32_t>(c.x_off & 0xffff) | (c.obuf_stride << 16);
   return w;
 }
@@ -230,6 +231,7 @@ Compute DecodeCompute(const CommandWords& w) {
   c.wbuf_base = Bits(w[4], 16, 16);
   c.obuf_base = Bits(w[5], 0, 16);
   c.n_valid = Bits(w[5], 16, 8);
+  c.lane_off = Bits(w[5], 24, 4);
   c.x_off = Signed16(w[6]);
   c.obuf_stride = Bits(w[6], 16, 16);
   return c;

@@ -16,7 +16,8 @@ namespace sasim::isa {
 inline constexpr int kCommandWords = 8;
 inline constexpr int kCommandBytes = kCommandWords * 4;
 inline constexpr int kWordBytes = 16;  // SRAM word = DRAM beat = 16 channels of one pixel
-// Array columns: 16 (one word of outputs per drained row) or a multiple of 16 up to this.
+// Array columns: 4 or 8 (a drained row fills lanes of one output word), or a multiple of 16 up
+// to this (whole words).
 inline constexpr int kMaxArrayCols = 128;
 // The DMA engine: LOAD/STORE/SNAPSHOT jobs wait in a queue of kDmaQueueDepth while it has
 // kDmaSlots jobs in flight, so a DMA job is dispatched while up to kDmaQueueDepth + kDmaSlots - 1
@@ -86,6 +87,8 @@ struct Compute {
   uint32_t wbuf_base = 0;
   uint32_t obuf_base = 0;
   uint32_t obuf_stride = 0;  // words between the 16-channel blocks of a wide array's outputs
+  uint32_t lane_off = 0;     // a narrow array's first output lane in the word (lane_off + cols
+                             // <= 16)
   uint32_t n_valid = 16;     // output channels (array columns) computed: 1..kMaxArrayCols
 };
 

@@ -22,14 +22,17 @@
 // weight buffer ports 0..ColWords-1 (the step's Cols weights, 16 a word) and the 4 * ColWords
 // after them (the Cols int32 biases, 4 a word) at [16*p +: 16] / [128*p +: 128]. A drained row
 // of Cols channels is ColWords output words: word g (channels 16g..16g+15) at the row's address
-// + g * obuf_stride, written only where it holds one of the command's n_valid channels.
+// + g * obuf_stride, written only where it holds one of the command's n_valid channels. A
+// narrow array (Cols 4 or 8: a tile is part of a 16-channel block) writes its Cols lanes of
+// the row's word, from lane lane_off, and leaves the others (byte enables).
 // Latency: start_i to the first step 2 cycles; a command finishes (done_o) about Rows + 16 + 2
 // cycles after its last step is issued (acc_out: about Rows + 16).
 module sa_compute #(
   parameter int unsigned Rows      = 16,
   parameter int unsigned Cols      = 16,
   parameter int unsigned FifoDepth = 8,
-  localparam int unsigned ColWords  = Cols / 16,     // words of a step's weights, of a row's outputs
+  // Words of a step's weights, of a row's outputs (a narrow array: lanes of one word).
+  localparam int unsigned ColWords  = (Cols < 16) ? 1 : Cols / 16,
   localparam int unsigned WbufPorts = 5 * ColWords   // weights, then biases
 ) (
   input  logic                 clk_i,
@@ -52,7 +55,8 @@ module sa_compute #(
   /* verilator tracing_on */
   output logic [ColWords-1:0]      obuf_we_o,
   output logic [ColWords*16-1:0]   obuf_waddr_o,
-  output logic [Cols*8-1:0]        obuf_wdata_o,
+  output logic [ColWords*128-1:0]  obuf_wdata_o,
+  output logic [ColWords*16-1:0]   obuf_wbe_o,
   /* verilator tracing_off */
   // Events this cycle, for the performance counters.
   output logic [15:0]          ev_abuf_reads_o,
@@ -70,7 +74,8 @@ module sa_compute #(
   localparam int unsigned WrapW    = $clog2(Rows * Cols + 1);
 
   `SA_ASSERT_INIT(g_rows_range, Rows >= 1 && Rows <= 255)
-  `SA_ASSERT_INIT(g_cols_words, Cols >= 16 && Cols <= 128 && Cols % 16 == 0)
+  `SA_ASSERT_INIT(g_cols_words, Cols == 4 || Cols == 8 || (Cols >= 16 && Cols <= 128 &&
+                                                          Cols % 16 == 0))
   `SA_ASSERT_INIT(g_events_fit, Rows * Cols < 65536)
   `SA_ASSERT_INIT(g_fifo_pow2, FifoDepth >= 2 && (1 << FifoIdxW) == FifoDepth)
 
@@ -330,6 +335,8 @@ module sa_compute #(
   logic [15:0]         fifo_base_d [FifoDepth];
   logic [7:0]          fifo_nvalid_q [FifoDepth];  // the fold's command's n_valid
   logic [7:0]          fifo_nvalid_d [FifoDepth];
+  logic [3:0]          fifo_lane_q [FifoDepth];    // ... and lane_off
+  logic [3:0]          fifo_lane_d [FifoDepth];
   logic [FifoDepth-1:0] fifo_last_q, fifo_last_d;  // the last fold of its command
   logic                mark_last;                   // the command's last step issues now
   logic                last_pop;
@@ -346,6 +353,7 @@ module sa_compute #(
   logic [15:0] row_addr;
   logic [15:0] pool_addr_q, pool_addr_d;
   logic [7:0]  pool_nvalid_q, pool_nvalid_d;  // n_valid of the row sa_pool outputs next
+  logic [3:0]  pool_lane_q, pool_lane_d;      // ... and its lane_off
   logic        pool_out_valid;
   logic [Cols*8-1:0] pool_out;
 
@@ -357,6 +365,7 @@ module sa_compute #(
     pool_in_valid = row_real;
     pool_addr_d   = row_real ? row_addr : pool_addr_q;
     pool_nvalid_d = row_real ? fifo_nvalid_q[fifo_rd_q] : pool_nvalid_q;
+    pool_lane_d   = row_real ? fifo_lane_q[fifo_rd_q] : pool_lane_q;
     fifo_count_d  = fifo_count_q + (FifoIdxW+1)'(fifo_push) - (FifoIdxW+1)'(fifo_pop);
     fifo_wr_d     = fifo_push ? fifo_wr_q + 1'b1 : fifo_wr_q;
     fifo_rd_d     = fifo_pop ? fifo_rd_q + 1'b1 : fifo_rd_q;
@@ -365,11 +374,13 @@ module sa_compute #(
       fifo_mask_d[i]   = fifo_mask_q[i];
       fifo_base_d[i]   = fifo_base_q[i];
       fifo_nvalid_d[i] = fifo_nvalid_q[i];
+      fifo_lane_d[i]   = fifo_lane_q[i];
     end
     if (fifo_push) begin
       fifo_mask_d[fifo_wr_q]   = next_rows_valid;
       fifo_base_d[fifo_wr_q]   = next_obuf_addr;
       fifo_nvalid_d[fifo_wr_q] = cmd_q.n_valid;
+      fifo_lane_d[fifo_wr_q]   = cmd_q.lane_off;
       fifo_last_d[fifo_wr_q]   = 1'b0;
     end
     // The last fold's descriptor is the one pushed last (a fold is set up before its steps).
@@ -385,11 +396,13 @@ module sa_compute #(
       fifo_wr_q    <= '0;
       pool_addr_q  <= '0;
       pool_nvalid_q <= '0;
+      pool_lane_q   <= '0;
       fifo_last_q  <= '0;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
         fifo_mask_q[i]   <= '0;
         fifo_base_q[i]   <= '0;
         fifo_nvalid_q[i] <= '0;
+        fifo_lane_q[i]   <= '0;
       end
     end else begin
       fifo_count_q <= fifo_count_d;
@@ -397,11 +410,13 @@ module sa_compute #(
       fifo_wr_q    <= fifo_wr_d;
       pool_addr_q  <= pool_addr_d;
       pool_nvalid_q <= pool_nvalid_d;
+      pool_lane_q   <= pool_lane_d;
       fifo_last_q  <= fifo_last_d;
       for (int unsigned i = 0; i < FifoDepth; i++) begin
         fifo_mask_q[i]   <= fifo_mask_d[i];
         fifo_base_q[i]   <= fifo_base_d[i];
         fifo_nvalid_q[i] <= fifo_nvalid_d[i];
+        fifo_lane_q[i]   <= fifo_lane_d[i];
       end
     end
   end
@@ -427,7 +442,14 @@ module sa_compute #(
     assign obuf_we_o[g] = pool_out_valid && (32'(pool_nvalid_q) > 16 * g);
     assign obuf_waddr_o[16*g +: 16] = pool_addr_q + 16'(32'(cmd_q.obuf_stride) * g);
   end
-  assign obuf_wdata_o = pool_out;
+  if (Cols < 16) begin : g_narrow_row
+    // The tile's lanes of the word (the compiler keeps lane_off + Cols <= 16).
+    assign obuf_wdata_o = 128'(pool_out) << (8 * pool_lane_q);
+    assign obuf_wbe_o   = 16'((1 << Cols) - 1) << pool_lane_q;
+  end else begin : g_wide_row
+    assign obuf_wdata_o = pool_out;
+    assign obuf_wbe_o   = '1;
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Events.
@@ -473,6 +495,7 @@ module sa_compute #(
                                cmd_i.kernel_w != '0 && cmd_i.out_rows != '0 &&
                                cmd_i.out_width != '0 && cmd_i.n_valid != '0))
   `SA_ASSERT(NValidFits, (start_i && state_q == CompIdle) |-> 32'(cmd_i.n_valid) <= Cols)
+  `SA_ASSERT(LanesInWord, (start_i && Cols < 16) |-> 32'(cmd_i.lane_off) + Cols <= 16)
   // Partial sums live in the PEs of one fold, and a pooled fold cannot stop half-way.
   `SA_ASSERT(PartialSumsOneFold, (start_i && state_q == CompIdle && (cmd_i.acc_in ||
                                                                      cmd_i.acc_out)) |->

@@ -130,6 +130,7 @@ module sa_ctrl #(
     comp_cmd_o.obuf_base = cmd_comp.obuf_base;
     comp_cmd_o.n_valid   = cmd_comp.n_valid;
     comp_cmd_o.obuf_stride = cmd_comp.obuf_stride;
+    comp_cmd_o.lane_off  = cmd_comp.lane_off;
   end
 
   // VECTOR fields, as the vector unit keeps them.

@@ -75,7 +75,8 @@ package sa_pkg;
     logic        [31:0] rsvd7;
     logic        [15:0] obuf_stride;  // word 6, bits 31:16
     logic signed [15:0] x_off;      // word 6
-    logic         [7:0] rsvd5;
+    logic         [3:0] rsvd5;
+    logic         [3:0] lane_off;   // word 5, bits 27:24
     logic         [7:0] n_valid;    // word 5, bits 23:16
     logic        [15:0] obuf_base;  // word 5, bits 15:0
     logic        [15:0] wbuf_base;  // word 4
@@ -241,6 +242,7 @@ package sa_pkg;
     logic        [15:0] wbuf_base;
     logic        [15:0] obuf_base;
     logic        [15:0] obuf_stride;
+    logic        [3:0]  lane_off;
     logic        [7:0]  n_valid;
   } compute_cmd_t;
 

@@ -5,7 +5,8 @@
 // adding one pipeline stage and no throughput change); writes land on the clock edge, to
 // distinct addresses (a wide array's output row: one word per 16 channels).
 // Ports are flat vectors (Yosys): read port p's address is raddr_i[AddrW*p +: AddrW] and its
-// word rdata_o[128*p +: 128]; write port p likewise. rst_ni only qualifies the assertions.
+// word rdata_o[128*p +: 128]; write port p likewise, its byte enables at wbe_i[16*p +: 16] (a
+// narrow array writes its lanes of a word). rst_ni only qualifies the assertions.
 // Latency: read 0 cycles, write 1 cycle.
 // Buffers are not traced: their ports are the same nets as sa_top's, traced there when needed.
 /* verilator tracing_off */
@@ -20,6 +21,7 @@ module sa_sram #(
   input  logic [WritePorts-1:0]        we_i,
   input  logic [WritePorts*AddrW-1:0]  waddr_i,
   input  logic [WritePorts*128-1:0]    wdata_i,
+  input  logic [WritePorts*16-1:0]     wbe_i,
   input  logic [ReadPorts*AddrW-1:0]   raddr_i,
   output logic [ReadPorts*128-1:0]     rdata_o
 );
@@ -31,8 +33,14 @@ module sa_sram #(
 
   always_ff @(posedge clk_i) begin
     for (int unsigned p = 0; p < WritePorts; p++) begin
-      if (we_i[p]) begin
+      if (we_i[p] && (&wbe_i[16*p +: 16])) begin
         mem_q[waddr_i[AddrW*p +: AddrW]] <= wdata_i[128*p +: 128];
+      end else if (we_i[p]) begin
+        for (int unsigned b = 0; b < 16; b++) begin
+          if (wbe_i[16*p + b]) begin
+            mem_q[waddr_i[AddrW*p +: AddrW]][8*b +: 8] <= wdata_i[128*p + 8*b +: 8];
+          end
+        end
       end
     end
   end

@@ -51,14 +51,16 @@ module sa_top #(
   output logic         dbg_progress_o
 );
 
-  localparam int unsigned ColWords  = Cols / 16;  // output words a drained row writes
+  // Output words a drained row writes (a narrow array, Cols 4 or 8: lanes of one word).
+  localparam int unsigned ColWords  = (Cols < 16) ? 1 : Cols / 16;
   localparam int unsigned WbufPorts = 5 * ColWords;
   localparam int unsigned AbufAw = $clog2(AbufWords);
   localparam int unsigned WbufAw = $clog2(WbufWords);
   localparam int unsigned ObufAw = $clog2(ObufWords);
 
   `SA_ASSERT_INIT(g_rows_multiple_of_4, Rows >= 4 && Rows <= 255 && Rows % 4 == 0)
-  `SA_ASSERT_INIT(g_cols_words, Cols >= 16 && Cols <= 128 && Cols % 16 == 0)
+  `SA_ASSERT_INIT(g_cols_words, Cols == 4 || Cols == 8 || (Cols >= 16 && Cols <= 128 &&
+                                                          Cols % 16 == 0))
   `SA_ASSERT_INIT(g_buffers_addressable, AbufWords >= 2 && AbufWords <= 65536 &&
                                           WbufWords >= 2 && WbufWords <= 65536 &&
                                           ObufWords >= 2 && ObufWords <= 65536)
@@ -102,7 +104,8 @@ module sa_top #(
   logic [WbufPorts*128-1:0] wbuf_rdata;
   logic [ColWords-1:0]      obuf_we, arr_obuf_we;
   logic [ColWords*16-1:0]   obuf_waddr, arr_obuf_waddr;
-  logic [Cols*8-1:0]        obuf_wdata, arr_obuf_wdata;
+  logic [ColWords*128-1:0]  obuf_wdata, arr_obuf_wdata;
+  logic [ColWords*16-1:0]   obuf_wbe, arr_obuf_wbe;
   logic [15:0]          ev_abuf_reads, ev_macs, ev_macs_zero, ev_acc_wraps;
   logic [7:0]           ev_wbuf_reads;
   logic [7:0]           ev_requant, ev_pool;
@@ -252,6 +255,7 @@ module sa_top #(
     .obuf_we_o       (arr_obuf_we),
     .obuf_waddr_o    (arr_obuf_waddr),
     .obuf_wdata_o    (arr_obuf_wdata),
+    .obuf_wbe_o      (arr_obuf_wbe),
     .ev_abuf_reads_o (ev_abuf_reads),
     .ev_wbuf_reads_o (ev_wbuf_reads),
     .ev_macs_o       (ev_macs),
@@ -296,11 +300,13 @@ module sa_top #(
     obuf_we    = arr_obuf_we;
     obuf_waddr = arr_obuf_waddr;
     obuf_wdata = arr_obuf_wdata;
+    obuf_wbe   = arr_obuf_wbe;
     if (vec_busy) begin  // the vector unit writes one word, through write port 0
       obuf_we            = '0;
       obuf_we[0]         = vec_obuf_we;
       obuf_waddr[15:0]   = vec_obuf_waddr;
       obuf_wdata[127:0]  = vec_obuf_wdata;
+      obuf_wbe[15:0]     = '1;
     end
   end
   /* verilator tracing_on */
@@ -360,6 +366,7 @@ module sa_top #(
     .we_i    (abuf_we),
     .waddr_i (buf_waddr[AbufAw-1:0]),
     .wdata_i (buf_wdata),
+    .wbe_i   ('1),
     .raddr_i (abuf_raddr_t),
     .rdata_o (abuf_rdata)
   );
@@ -373,6 +380,7 @@ module sa_top #(
     .we_i    (wbuf_we),
     .waddr_i (buf_waddr[WbufAw-1:0]),
     .wdata_i (buf_wdata),
+    .wbe_i   ('1),
     .raddr_i (wbuf_raddr_t),
     .rdata_o (wbuf_rdata)
   );
@@ -387,6 +395,7 @@ module sa_top #(
     .we_i    (obuf_we),
     .waddr_i (obuf_waddr_t),
     .wdata_i (obuf_wdata),
+    .wbe_i   (obuf_wbe),
     .raddr_i (obuf_dma_raddr[ObufAw-1:0]),
     .rdata_o (obuf_dma_rdata)
   );

@@ -23,8 +23,9 @@ HwConfig LoadHwConfig(const std::string& path) {
         case HwKeyType::kInt: {
           const int64_t v =
               r.Int(key.name, static_cast<int64_t>(key.min), static_cast<int64_t>(key.max));
-          if (v % key.multiple_of != 0) {
-            r.Bad(key.name, fmt::format("{} is not a multiple of {} ({})", v, key.multiple_of,
+          if (v % key.multiple_of != 0 && !(key.or_divisor && key.multiple_of % v == 0)) {
+            r.Bad(key.name, fmt::format("{} is not a multiple {}of {} ({})", v,
+                                        key.or_divisor ? "or a divisor " : "", key.multiple_of,
                                         key.multiple_why));
           }
           SetHwKey(key, v, &hw);

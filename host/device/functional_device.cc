@@ -184,7 +184,12 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
       c.out_width == 0 || c.n_valid == 0) {
     Reject("COMPUTE with an empty reduction, output or channel tile");
   }
-  const int cols = hw_.array_cols, col_words = cols / 16;
+  // A narrow array (4 or 8 columns) uses lanes of one word for a step's weights and writes its
+  // lanes of a row's output word, from lane_off.
+  const int cols = hw_.array_cols, col_words = std::max(1, cols / 16);
+  if (cols < 16 && c.lane_off + cols > 16) {
+    Reject(fmt::format("lane_off {} puts {} columns past the word's 16 lanes", c.lane_off, cols));
+  }
   if (c.n_valid > static_cast<uint32_t>(cols)) {
     Reject(fmt::format("n_valid {} is more than the {} array columns", c.n_valid, cols));
   }
@@ -255,7 +260,7 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
             for (int g = 0; g < col_words; ++g) {
               const Word& w =
                   wbuf_[(c.wbuf_base + 4 * col_words + k * col_words + g) % wbuf_.size()];
-              std::copy(w.begin(), w.end(), wword.begin() + 16 * g);
+              std::copy_n(w.begin(), std::min(16, cols), wword.begin() + 16 * g);
             }
             Count(Counter::kWbufReads, col_words);
             int zero_rows = 0, zero_cols = 0;
@@ -297,10 +302,12 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
       // Word g of the row (channels 16g..16g+15) at its address + g * obuf_stride, written
       // when it holds a valid channel.
       const auto write_row = [&](uint32_t addr, const std::vector<uint8_t>& row) {
+        if (cols < 16) {
+          WriteOut(addr, row.data(), c.lane_off, cols);
+          return;
+        }
         for (int g = 0; 16 * g < n_valid; ++g) {
-          Word w;
-          std::copy(row.begin() + 16 * g, row.begin() + 16 * (g + 1), w.begin());
-          WriteOut((addr + g * c.obuf_stride) & 0xffff, w);
+          WriteOut((addr + g * c.obuf_stride) & 0xffff, row.data() + 16 * g, 0, 16);
         }
       };
       if (!c.pool) {
@@ -319,12 +326,13 @@ void FunctionalDevice::Compute(const isa::Compute& c) {
   }
 }
 
-// The output buffer write port; the RTL asserts that every write is inside the buffer.
-void FunctionalDevice::WriteOut(uint64_t addr, const Word& word) {
+// The output buffer write port: `lanes` bytes into the word's lanes from `first` (the others
+// keep their values); the RTL asserts that every write is inside the buffer.
+void FunctionalDevice::WriteOut(uint64_t addr, const uint8_t* bytes, int first, int lanes) {
   if (addr >= obuf_.size()) {
     Reject(fmt::format("writes output buffer word {} past the {}-word buffer", addr, obuf_.size()));
   }
-  obuf_[addr] = word;
+  std::copy_n(bytes, lanes, obuf_[addr].begin() + first);
   Count(Counter::kObufWrites, 1);
 }
 
@@ -392,7 +400,7 @@ void FunctionalDevice::Vector(const isa::Vector& v) {
         if (v.relu) {
           for (auto& code : out) code = std::max<uint8_t>(code, 128);
         }
-        WriteOut(v.o_base + index, out);
+        WriteOut(v.o_base + index, out.data(), 0, 16);
       }
     }
   }

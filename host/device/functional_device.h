@@ -39,7 +39,7 @@ class FunctionalDevice : public Hal {
   void Compute(const isa::Compute& c);
   void Vector(const isa::Vector& v);
   // Writes output buffer word `addr`, counting the write; refuses one past the buffer.
-  void WriteOut(uint64_t addr, const Word& word);
+  void WriteOut(uint64_t addr, const uint8_t* bytes, int first, int lanes);
   // Throws SimulationError naming the command being executed.
   [[noreturn]] void Reject(const std::string& why) const;
   void CheckDram(uint32_t addr, size_t size, const char* what) const;

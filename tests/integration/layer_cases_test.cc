@@ -1,5 +1,6 @@
 // The shared layer cases (tests/layer_cases.h) on every device: functional, the bare Verilated
-// core, and the SystemC platform; on the default and the small hardware config. One process per
+// core, and the SystemC platform; on the default (16x16), the small (8x32, tiny buffers) and
+// the narrow (8x8) hardware configs. One process per
 // test (ctest), since SystemC elaborates once per process.
 #include <ostream>
 
@@ -10,19 +11,26 @@
 namespace sasim {
 namespace {
 
+enum class Hw { kDefault, kSmall, kNarrow };
+const char* HwName(Hw hw) {
+  return hw == Hw::kDefault ? "default" : hw == Hw::kSmall ? "small" : "narrow";
+}
+
 struct CaseParam {
   DeviceKind device;
-  bool small_hw;
+  Hw hw;
 };
 
 void PrintTo(const CaseParam& p, std::ostream* os) {
-  *os << DeviceKindName(p.device) << (p.small_hw ? " on small hw" : " on default hw");
+  *os << DeviceKindName(p.device) << " on " << HwName(p.hw) << " hw";
 }
 
 class LayerCasesTest : public ::testing::TestWithParam<CaseParam> {};
 
 TEST_P(LayerCasesTest, MatchGoldenAndClosedFormCounters) {
-  const HwConfig hw = GetParam().small_hw ? testcases::SmallHw() : testcases::DefaultHw();
+  const HwConfig hw = GetParam().hw == Hw::kDefault ? testcases::DefaultHw()
+                      : GetParam().hw == Hw::kSmall ? testcases::SmallHw()
+                                                    : testcases::NarrowHw();
   auto device = MakeDevice(GetParam().device, hw);
   const auto cases = testcases::LayerCases();
   uint64_t expected_macs = 0;
@@ -31,15 +39,18 @@ TEST_P(LayerCasesTest, MatchGoldenAndClosedFormCounters) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, LayerCasesTest,
-                         ::testing::Values(CaseParam{DeviceKind::kFunctional, false},
-                                           CaseParam{DeviceKind::kFunctional, true},
-                                           CaseParam{DeviceKind::kBare, false},
-                                           CaseParam{DeviceKind::kBare, true},
-                                           CaseParam{DeviceKind::kPlatform, false},
-                                           CaseParam{DeviceKind::kPlatform, true}),
+                         ::testing::Values(CaseParam{DeviceKind::kFunctional, Hw::kDefault},
+                                           CaseParam{DeviceKind::kFunctional, Hw::kSmall},
+                                           CaseParam{DeviceKind::kFunctional, Hw::kNarrow},
+                                           CaseParam{DeviceKind::kBare, Hw::kDefault},
+                                           CaseParam{DeviceKind::kBare, Hw::kSmall},
+                                           CaseParam{DeviceKind::kBare, Hw::kNarrow},
+                                           CaseParam{DeviceKind::kPlatform, Hw::kDefault},
+                                           CaseParam{DeviceKind::kPlatform, Hw::kSmall},
+                                           CaseParam{DeviceKind::kPlatform, Hw::kNarrow}),
                          [](const ::testing::TestParamInfo<CaseParam>& info) {
-                           return std::string(DeviceKindName(info.param.device)) +
-                                  (info.param.small_hw ? "_small" : "_default");
+                           return std::string(DeviceKindName(info.param.device)) + "_" +
+                                  HwName(info.param.hw);
                          });
 
 }  // namespace
