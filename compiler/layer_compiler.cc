@@ -512,7 +512,7 @@ CommandStats EmitChunkedCommands(const Layer& layer, const Tiling& t, const HwCo
   return jobs.Finish(dma_jobs, compute_jobs);
 }
 
-Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images, bool weights_once) {
   CheckLayer(layer);
   if (!layer.has_weights()) return ChooseVectorTiling(layer, hw);
   const ConvShape& s = layer.shape;
@@ -676,8 +676,8 @@ Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images) {
       for (bool resident : {false, true}) {
         if (resident && !can_keep) continue;
         // A batch runs the bands of every image with one weight schedule: weights that stay
-        // load once per batch instead of once per image.
-        if (!resident && can_keep && images > 1) continue;
+        // load once per batch instead of once per band and image.
+        if (!resident && can_keep && weights_once && bands * images > 1) continue;
         const int kmax = max_out_group(rows, slots);
         for (int k : {min_group, kmax}) {
           std::string why;

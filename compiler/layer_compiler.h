@@ -104,9 +104,11 @@ struct Tiling {
 // Among the band heights and buffer splits that fit, picks the one a cost model of the emitted
 // schedule says is fastest. Throws CompileError saying why when the layer cannot run on `hw`.
 // Needs the shape only, so a network is checked before any weight exists. `images`: the batch
-// the layer runs over image by image (DramPlacement::images); its weights then stay in the
-// buffer whenever they fit.
-Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images = 1);
+// the layer runs over image by image (DramPlacement::images). `weights_once`: a batch's layer
+// loads each weight tile once where it can: its weights stay in the buffer whenever they fit
+// and would otherwise be loaded for more than one band.
+Tiling ChooseTiling(const Layer& layer, const HwConfig& hw, int images = 1,
+                    bool weights_once = false);
 // The scratch tensor a pool pass needs (the conv's output before the pool), or none.
 TensorShape ScratchShape(const Layer& layer, const Tiling& tiling);
 

@@ -121,11 +121,11 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     plan.stored_input =
         layer.inputs[0] == kNetworkInput ? p.input : layers[layer.inputs[0]].out_shape();
     plan.view = ArrayView(layer, plan.stored_input);
-    plan.tiling = ChooseTiling(plan.view, hw, images);
+    plan.tiling = ChooseTiling(plan.view, hw, images, images > 1);
     uint64_t estimate = plan.tiling.estimated_cycles * images;
     if (const auto batched = BatchedLinearView(layer, plan.stored_input, images)) {
       // One GEMM over the batch, unless its reduction needs partial sums (run per image then).
-      const Tiling tiling = ChooseTiling(*batched, hw, images);
+      const Tiling tiling = ChooseTiling(*batched, hw, 1, true);
       if (tiling.chunks == 1 && tiling.fold_rows == 0) {
         plan.view = *batched;
         plan.tiling = tiling;
