@@ -25,8 +25,10 @@ const std::vector<HwKey>& HwKeys() {
        1024},
       {"dram_latency_cycles", T::kInt, "cycles", 1, 10000, 1, "", nullptr,
        "cycles from a burst request to its first beat", &HwConfig::dram_latency_cycles, 1},
-      {"dram_bytes_per_cycle", T::kInt, "bytes/cycle", 1, 16, 1, "", nullptr,
-       "sustained DRAM bandwidth (the bus is 16 bytes wide)", &HwConfig::dram_bytes_per_cycle, 1},
+      {"dram_bytes_per_cycle", T::kInt, "bytes/cycle", 1, 64, 1, "", nullptr,
+       "sustained DRAM bandwidth, at most dram_bus_bytes", &HwConfig::dram_bytes_per_cycle, 1},
+      {"dram_bus_bytes", T::kInt, "bytes", 16, 64, 16, "whole 16-byte buffer words a beat", "16",
+       "DRAM data bus (DMA beat) width", &HwConfig::dram_bus_bytes, 1},
       {"dram_mib", T::kInt, "MiB", 1, 1024, 1, "", "64", "DRAM size", &HwConfig::dram_mib, 1},
       {"clock_mhz", T::kNumber, "MHz", 1, 5000, 1, "", nullptr,
        "accelerator clock, for time and leakage", &HwConfig::clock_mhz, 1},
@@ -113,7 +115,9 @@ std::vector<std::pair<std::string, std::string>> HwConfigFields(const HwConfig& 
 }
 
 std::vector<std::string> HwVerilatorParams(const HwConfig& hw) {
-  return {fmt::format("-GRows={}", hw.array_rows), fmt::format("-GCols={}", hw.array_cols),
+  return {fmt::format("-GRows={}", hw.array_rows),
+          fmt::format("-GCols={}", hw.array_cols),
+          fmt::format("-GBeatWords={}", hw.dram_bus_bytes / 16),
           fmt::format("-GAbufWords={}", hw.abuf_words()),
           fmt::format("-GWbufWords={}", hw.wbuf_words()),
           fmt::format("-GObufWords={}", hw.obuf_words())};

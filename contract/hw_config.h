@@ -24,7 +24,8 @@ struct HwConfig {
   uint32_t wbuf_bytes = 160 * 1024;    // weight buffer
   uint32_t obuf_bytes = 32 * 1024;     // output buffer
   uint32_t dram_latency_cycles = 60;   // first beat of a burst, after the request
-  uint32_t dram_bytes_per_cycle = 16;  // sustained bandwidth, at most the 16-byte bus
+  uint32_t dram_bytes_per_cycle = 16;  // sustained bandwidth, at most the bus width
+  uint32_t dram_bus_bytes = 16;        // DMA beat: 16, 32 or 64 bytes (1, 2, 4 buffer words)
   uint32_t dram_mib = 64;              // DRAM size
   double clock_mhz = 200.0;
   uint64_t watchdog_cycles = 100000;   // no progress for this long stops the simulation
@@ -77,7 +78,8 @@ std::string HwKeyValue(const HwKey& key, const HwConfig& hw);
 std::vector<std::pair<std::string, std::string>> HwConfigFields(const HwConfig& hw);
 
 // The RTL parameters of sa_top for this config, as Verilator -G flags:
-// {"-GRows=16", "-GCols=16", "-GAbufWords=4096", "-GWbufWords=10240", "-GObufWords=2048"}.
+// {"-GRows=16", "-GCols=16", "-GBeatWords=1", "-GAbufWords=4096", "-GWbufWords=10240",
+//  "-GObufWords=2048"}.
 std::vector<std::string> HwVerilatorParams(const HwConfig& hw);
 
 }  // namespace sasim

@@ -124,15 +124,15 @@ module sa_csr #(
     counter_inc[sa_pkg::CntMacs]           = 64'(events_i.macs);
     counter_inc[sa_pkg::CntMacsZero]       = 64'(events_i.macs_zero);
     counter_inc[sa_pkg::CntAbufReads]      = 64'(events_i.abuf_reads);
-    counter_inc[sa_pkg::CntAbufWrites]     = 64'(events_i.abuf_write);
+    counter_inc[sa_pkg::CntAbufWrites]     = 64'(events_i.abuf_writes);
     counter_inc[sa_pkg::CntWbufReads]      = 64'(events_i.wbuf_reads);
-    counter_inc[sa_pkg::CntWbufWrites]     = 64'(events_i.wbuf_write);
-    counter_inc[sa_pkg::CntObufReads]      = 64'(events_i.obuf_read);
+    counter_inc[sa_pkg::CntWbufWrites]     = 64'(events_i.wbuf_writes);
+    counter_inc[sa_pkg::CntObufReads]      = 64'(events_i.obuf_reads);
     counter_inc[sa_pkg::CntObufWrites]     = 64'(events_i.obuf_writes);
-    counter_inc[sa_pkg::CntDramReadBytes]  = events_i.dram_read_beat ?
-                                             64'(sa_pkg::WordBytes) : 64'd0;
-    counter_inc[sa_pkg::CntDramWriteBytes] = events_i.dram_write_beat ?
-                                             64'(sa_pkg::WordBytes) : 64'd0;
+    counter_inc[sa_pkg::CntDramReadBytes]  = 64'(events_i.dram_read_words) *
+                                             64'(sa_pkg::WordBytes);
+    counter_inc[sa_pkg::CntDramWriteBytes] = 64'(events_i.dram_write_words) *
+                                             64'(sa_pkg::WordBytes);
     counter_inc[sa_pkg::CntRequantOps]     = 64'(events_i.requant);
     counter_inc[sa_pkg::CntPoolOps]        = 64'(events_i.pool);
     counter_inc[sa_pkg::CntCommands]       = 64'(events_i.cmd_pop);

@@ -297,7 +297,8 @@ package sa_pkg;
     logic [15:0] sram_stride;
     logic [15:0] word;        // the next beat's word in its row
     logic [15:0] row_sram;    // buffer address of word 0 of the next beat's row
-    logic [31:0] beats_left;  // data beats still to move
+    logic        wide;        // beats of up to BeatWords words (LOAD, STORE), else one word
+    logic [31:0] beats_left;  // data words still to move
     logic [15:0] bursts;      // bursts issued
     logic [15:0] resp;        // write responses received
   } dma_slot_t;
@@ -313,14 +314,14 @@ package sa_pkg;
     logic [15:0] macs;
     logic [15:0] macs_zero;
     logic [15:0] abuf_reads;
-    logic        abuf_write;
+    logic  [3:0] abuf_writes;      // words
     logic  [7:0] wbuf_reads;       // words
-    logic        wbuf_write;
-    logic        obuf_read;        // by a STORE (not a SNAPSHOT)
+    logic  [3:0] wbuf_writes;
+    logic  [3:0] obuf_reads;       // by a STORE (not a SNAPSHOT)
     logic  [3:0] obuf_writes;      // words (a drained row of a wide array writes Cols / 16)
-    logic        dram_read_beat;   // a 16-byte beat of a LOAD arrived
+    logic  [3:0] dram_read_words;  // 16-byte words of a LOAD that arrived
     logic        cmd_fetch_beat;   // a 16-byte beat of a command fetch arrived
-    logic        dram_write_beat;  // a 16-byte beat left (STORE, not SNAPSHOT)
+    logic  [3:0] dram_write_words; // 16-byte words that left (STORE, not SNAPSHOT)
     logic  [7:0] requant;
     logic  [7:0] pool;
     logic  [4:0] vec_ops;          // VECTOR lane operations (16 per activation word read)

@@ -9,12 +9,15 @@
 // path and shares its activation buffer read port 0 and its output buffer write port. DMA and
 // compute run concurrently, so with the buffers split in halves by the compiler, loading the next
 // tile overlaps computing this one.
-// Ports: an MMIO slave for the CSRs, a burst master to DRAM (valid/ready requests, 16-byte data
-// beats), an interrupt, and a debug view of the controller for the platform's watchdog.
+// Ports: an MMIO slave for the CSRs, a burst master to DRAM (valid/ready requests with the
+// burst's length in 16-byte words; data beats of up to BeatWords words, one word for command
+// fetches and counter snapshots), an interrupt, and a debug view of the controller for the
+// platform's watchdog.
 // Latency: see the blocks; CSR reads are combinational, CSR writes take effect on the edge.
 module sa_top #(
   parameter int unsigned Rows      = 16,
-  parameter int unsigned Cols      = 16,  // 16 or a multiple of 16 up to 128
+  parameter int unsigned Cols      = 16,  // 4, 8, or a multiple of 16 up to 128
+  parameter int unsigned BeatWords = 1,   // DRAM bus: 16-byte words a beat (1..4)
   parameter int unsigned AbufWords = 4096,
   parameter int unsigned WbufWords = 8192,
   parameter int unsigned ObufWords = 2048
@@ -32,17 +35,19 @@ module sa_top #(
   output logic         rd_req_valid_o,
   input  logic         rd_req_ready_i,
   output logic [31:0]  rd_req_addr_o,
-  output logic [15:0]  rd_req_beats_o,
+  output logic [15:0]  rd_req_words_o,
+  output logic         rd_req_wide_o,
   input  logic         rd_data_valid_i,
-  input  logic [127:0] rd_data_i,
+  input  logic [BeatWords*128-1:0] rd_data_i,
   // DRAM master: write channel.
   output logic         wr_req_valid_o,
   input  logic         wr_req_ready_i,
   output logic [31:0]  wr_req_addr_o,
-  output logic [15:0]  wr_req_beats_o,
+  output logic [15:0]  wr_req_words_o,
+  output logic         wr_req_wide_o,
   output logic         wr_data_valid_o,
   input  logic         wr_data_ready_i,
-  output logic [127:0] wr_data_o,
+  output logic [BeatWords*128-1:0] wr_data_o,
   input  logic         wr_resp_valid_i,
   // Debug view.
   output logic [2:0]   dbg_state_o,
@@ -85,14 +90,18 @@ module sa_top #(
   logic [127:0]         cmd_beat;
 
   // DMA <-> buffers.
-  logic                 buf_we;
-  sa_pkg::buffer_e      buf_sel, store_buf;
-  logic [15:0]          buf_waddr;
-  logic [127:0]         buf_wdata;
-  logic                 obuf_re;
-  logic [15:0]          obuf_dma_raddr;
-  logic [127:0]         obuf_dma_rdata;
-  logic                 abuf_we, wbuf_we;
+  logic [BeatWords-1:0]     buf_we;
+  sa_pkg::buffer_e          buf_sel, store_buf;
+  logic [15:0]              buf_waddr;
+  logic [BeatWords*128-1:0] buf_wdata;
+  logic [BeatWords-1:0]     obuf_re;
+  logic [15:0]              obuf_dma_raddr;
+  logic [BeatWords*128-1:0] obuf_dma_rdata, dma_store_rdata;
+  logic [BeatWords-1:0]     abuf_we, wbuf_we;
+  // A beat's words go to consecutive buffer addresses (write and read ports i).
+  logic [BeatWords*AbufAw-1:0] abuf_waddr_t;
+  logic [BeatWords*WbufAw-1:0] wbuf_waddr_t;
+  logic [BeatWords*ObufAw-1:0] obuf_raddr_t;
 
   // Compute engine (array path and vector unit) <-> controller and buffers.
   logic                 comp_start, comp_busy, comp_done, arr_ready;
@@ -199,7 +208,9 @@ module sa_top #(
     .dma_job_o     (job)
   );
 
-  sa_dma u_dma (
+  sa_dma #(
+    .BeatWords (BeatWords)
+  ) u_dma (
     .clk_i,
     .rst_ni,
     .job_valid_i      (job_valid),
@@ -218,19 +229,21 @@ module sa_top #(
     .obuf_re_o        (obuf_re),
     .obuf_raddr_o     (obuf_dma_raddr),
     .store_buf_o      (store_buf),
-    .obuf_rdata_i     (store_buf == sa_pkg::BufCounters ? snap_beat : obuf_dma_rdata),
+    .obuf_rdata_i     (dma_store_rdata),
     .cmd_beat_valid_o (cmd_beat_valid),
     .cmd_beat_o       (cmd_beat),
     .rd_req_valid_o,
     .rd_req_ready_i,
     .rd_req_addr_o,
-    .rd_req_beats_o,
+    .rd_req_words_o,
+    .rd_req_wide_o,
     .rd_data_valid_i,
     .rd_data_i,
     .wr_req_valid_o,
     .wr_req_ready_i,
     .wr_req_addr_o,
-    .wr_req_beats_o,
+    .wr_req_words_o,
+    .wr_req_wide_o,
     .wr_data_valid_o,
     .wr_data_ready_i,
     .wr_data_o,
@@ -324,18 +337,28 @@ module sa_top #(
     events.macs            = ev_macs;
     events.macs_zero       = ev_macs_zero;
     events.abuf_reads      = ev_abuf_reads + 16'(vec_abuf_re);
-    events.abuf_write      = abuf_we;
+    events.abuf_writes     = '0;
+    events.wbuf_writes     = '0;
+    events.obuf_reads      = '0;
+    events.dram_read_words = '0;
+    events.dram_write_words = '0;
+    for (int unsigned i = 0; i < BeatWords; i++) begin
+      events.abuf_writes     = events.abuf_writes + 4'(abuf_we[i]);
+      events.wbuf_writes     = events.wbuf_writes + 4'(wbuf_we[i]);
+      events.obuf_reads      = events.obuf_reads + 4'(obuf_re[i] &&
+                                                      store_buf != sa_pkg::BufCounters);
+      // The read data of a LOAD (the DMA engine knows whose); what a STORE sends.
+      events.dram_read_words = events.dram_read_words + 4'(buf_we[i]);
+      events.dram_write_words = events.dram_write_words + 4'(obuf_re[i] &&
+                                                            store_buf != sa_pkg::BufCounters);
+    end
     events.wbuf_reads      = ev_wbuf_reads;
-    events.wbuf_write      = wbuf_we;
-    events.obuf_read       = obuf_re && store_buf != sa_pkg::BufCounters;
+
     events.obuf_writes     = '0;
     for (int unsigned g = 0; g < ColWords; g++) begin
       events.obuf_writes = events.obuf_writes + 4'(obuf_we[g]);
     end
-    events.dram_read_beat  = buf_we;  // the read data of a LOAD (the DMA engine knows whose)
     events.cmd_fetch_beat  = cmd_beat_valid;
-    events.dram_write_beat = wr_data_valid_o && wr_data_ready_i &&
-                             store_buf != sa_pkg::BufCounters;
     events.requant         = vec_busy ? 8'(vec_ev_requant) : ev_requant;
     events.pool            = ev_pool;  // the drain path's pool (a VECTOR pool: vec_ops)
     events.vec_ops         = vec_ev_ops;
@@ -344,8 +367,18 @@ module sa_top #(
 
   // ---------------------------------------------------------------------------------------------
   // Buffers.
-  assign abuf_we = buf_we && buf_sel == sa_pkg::BufAct;
-  assign wbuf_we = buf_we && buf_sel == sa_pkg::BufWeight;
+  assign abuf_we = buf_sel == sa_pkg::BufAct ? buf_we : '0;
+  assign wbuf_we = buf_sel == sa_pkg::BufWeight ? buf_we : '0;
+  for (genvar i = 0; i < BeatWords; i++) begin : g_beat_addr
+    assign abuf_waddr_t[AbufAw*i +: AbufAw] = AbufAw'(buf_waddr + 16'(i));
+    assign wbuf_waddr_t[WbufAw*i +: WbufAw] = WbufAw'(buf_waddr + 16'(i));
+    assign obuf_raddr_t[ObufAw*i +: ObufAw] = ObufAw'(obuf_dma_raddr + 16'(i));
+  end
+  // A counter snapshot is one word a beat.
+  always_comb begin
+    dma_store_rdata = obuf_dma_rdata;
+    if (store_buf == sa_pkg::BufCounters) dma_store_rdata[127:0] = snap_beat;
+  end
 
   for (genvar r = 0; r < Rows; r++) begin : g_abuf_addr
     assign abuf_raddr_t[AbufAw*r +: AbufAw] = abuf_raddr[16*r +: AbufAw];
@@ -358,13 +391,14 @@ module sa_top #(
   end
 
   sa_sram #(
-    .Words     (AbufWords),
-    .ReadPorts (Rows)
+    .Words      (AbufWords),
+    .ReadPorts  (Rows),
+    .WritePorts (BeatWords)
   ) u_abuf (
     .clk_i,
     .rst_ni,
     .we_i    (abuf_we),
-    .waddr_i (buf_waddr[AbufAw-1:0]),
+    .waddr_i (abuf_waddr_t),
     .wdata_i (buf_wdata),
     .wbe_i   ('1),
     .raddr_i (abuf_raddr_t),
@@ -372,13 +406,14 @@ module sa_top #(
   );
 
   sa_sram #(
-    .Words     (WbufWords),
-    .ReadPorts (WbufPorts)
+    .Words      (WbufWords),
+    .ReadPorts  (WbufPorts),
+    .WritePorts (BeatWords)
   ) u_wbuf (
     .clk_i,
     .rst_ni,
     .we_i    (wbuf_we),
-    .waddr_i (buf_waddr[WbufAw-1:0]),
+    .waddr_i (wbuf_waddr_t),
     .wdata_i (buf_wdata),
     .wbe_i   ('1),
     .raddr_i (wbuf_raddr_t),
@@ -387,7 +422,7 @@ module sa_top #(
 
   sa_sram #(
     .Words      (ObufWords),
-    .ReadPorts  (1),
+    .ReadPorts  (BeatWords),
     .WritePorts (ColWords)
   ) u_obuf (
     .clk_i,
@@ -396,7 +431,7 @@ module sa_top #(
     .waddr_i (obuf_waddr_t),
     .wdata_i (obuf_wdata),
     .wbe_i   (obuf_wbe),
-    .raddr_i (obuf_dma_raddr[ObufAw-1:0]),
+    .raddr_i (obuf_raddr_t),
     .rdata_o (obuf_dma_rdata)
   );
 
@@ -409,8 +444,11 @@ module sa_top #(
   logic unused_addr_bits;
   assign unused_addr_bits = ^{buf_waddr, obuf_waddr, obuf_dma_raddr, abuf_raddr, wbuf_raddr};
 
-  `SA_ASSERT(LoadInRange, buf_we |-> (buf_sel == sa_pkg::BufAct ? 32'(buf_waddr) < AbufWords :
-                                                                  32'(buf_waddr) < WbufWords))
+  for (genvar i = 0; i < BeatWords; i++) begin : g_load_checks
+    `SA_ASSERT(LoadInRange, buf_we[i] |-> (buf_sel == sa_pkg::BufAct ?
+                                           32'(buf_waddr) + i < AbufWords :
+                                           32'(buf_waddr) + i < WbufWords))
+  end
   for (genvar g = 0; g < ColWords; g++) begin : g_obuf_checks
     `SA_ASSERT(ObufWriteInRange, obuf_we[g] |-> 32'(obuf_waddr[16*g +: 16]) < ObufWords)
   end

@@ -109,13 +109,17 @@ class AccelCore : public Core {
   }
 
  private:
+  // A data beat: up to kMaxBeatWords 16-byte words (the DRAM bus's width; one for a burst
+  // that is not wide).
+  static constexpr int kMaxBeatWords = 4;
   struct Beat {
     uint64_t cycle;
-    uint32_t words[4];
+    uint32_t words[4 * kMaxBeatWords];
   };
   struct WriteBurst {
     uint32_t addr;
-    uint32_t beats;
+    uint32_t words;  // 16-byte words
+    bool wide;
     std::string data;
   };
 
@@ -164,7 +168,9 @@ class AccelCore : public Core {
     sim_->rd_data_valid_i = 0;
     if (!read_beats_.empty() && read_beats_.front().cycle <= now) {
       sim_->rd_data_valid_i = 1;
-      for (int i = 0; i < 4; ++i) sim_->rd_data_i[i] = read_beats_.front().words[i];
+      for (int i = 0; i < 4 * beat_words_; ++i) {
+        sim_->rd_data_i[i] = read_beats_.front().words[i];
+      }
       read_beats_.pop_front();
     }
     sim_->wr_resp_valid_i = 0;
@@ -174,27 +180,35 @@ class AccelCore : public Core {
     }
     sim_.Settle();
     if (trace_) trace_->dump(now * period_ps_);
-    if (sim_->rd_req_valid_o) IssueRead(sim_->rd_req_addr_o, sim_->rd_req_beats_o);
+    if (sim_->rd_req_valid_o) {
+      IssueRead(sim_->rd_req_addr_o, sim_->rd_req_words_o, sim_->rd_req_wide_o);
+    }
     if (sim_->wr_req_valid_o) {
-      write_bursts_.push_back({sim_->wr_req_addr_o, sim_->wr_req_beats_o, {}});
+      write_bursts_.push_back(
+          {sim_->wr_req_addr_o, sim_->wr_req_words_o, sim_->wr_req_wide_o != 0, {}});
     }
     if (sim_->wr_data_valid_o) TakeWriteBeat();
     sim_.Edge();
     if (trace_) trace_->dump(now * period_ps_ + period_ps_ / 2);
   }
 
-  void IssueRead(uint32_t addr, uint32_t beats) {
-    std::string buf(static_cast<size_t>(beats) * 16, '\0');
+  // A read burst of `words` 16-byte words, in beats of beat_words_ words when `wide` (the last
+  // one may carry fewer), else of one.
+  void IssueRead(uint32_t addr, uint32_t words, bool wide) {
+    std::string buf(static_cast<size_t>(words) * 16, '\0');
     const uint64_t now = cycle();
-    const uint64_t last = port_->Read(now, addr, reinterpret_cast<uint8_t*>(buf.data()),
-                                      beats * 16);
+    const uint64_t last =
+        port_->Read(now, addr, reinterpret_cast<uint8_t*>(buf.data()), words * 16);
+    const uint32_t per_beat = wide ? static_cast<uint32_t>(beat_words_) : 1;
+    const uint32_t beats = (words + per_beat - 1) / per_beat;
     // Beats arrive one per cycle, the last at `last`, never before the next cycle, in order.
     uint64_t at = last >= beats ? last - beats + 1 : 0;
     if (!read_beats_.empty()) at = std::max(at, read_beats_.back().cycle + 1);
     at = std::max(at, now + 1);
     for (uint32_t i = 0; i < beats; ++i) {
       Beat beat{at + i, {}};
-      std::memcpy(beat.words, buf.data() + 16 * i, 16);
+      const uint32_t n = std::min(per_beat, words - i * per_beat);
+      std::memcpy(beat.words, buf.data() + 16 * i * per_beat, 16 * n);
       read_beats_.push_back(beat);
     }
   }
@@ -202,14 +216,17 @@ class AccelCore : public Core {
   void TakeWriteBeat() {
     if (write_bursts_.empty()) throw SimulationError("sa_top sent write data without an address");
     WriteBurst& burst = write_bursts_.front();
-    uint32_t words[4];
-    for (int i = 0; i < 4; ++i) words[i] = sim_->wr_data_o[i];
-    burst.data.append(reinterpret_cast<const char*>(words), 16);
-    if (burst.data.size() == static_cast<size_t>(burst.beats) * 16) {
+    // The beat carries the burst's next words: beat_words_ of them when wide (fewer at its end).
+    const uint32_t done = static_cast<uint32_t>(burst.data.size() / 16);
+    const uint32_t n =
+        std::min(burst.wide ? static_cast<uint32_t>(beat_words_) : 1u, burst.words - done);
+    uint32_t words[4 * kMaxBeatWords];
+    for (uint32_t i = 0; i < 4 * n; ++i) words[i] = sim_->wr_data_o[i];
+    burst.data.append(reinterpret_cast<const char*>(words), 16 * n);
+    if (burst.data.size() == static_cast<size_t>(burst.words) * 16) {
       const uint64_t now = cycle();
-      const uint64_t last =
-          port_->Write(now, burst.addr, reinterpret_cast<const uint8_t*>(burst.data.data()),
-                       burst.beats * 16);
+      const uint64_t last = port_->Write(
+          now, burst.addr, reinterpret_cast<const uint8_t*>(burst.data.data()), burst.words * 16);
       write_responses_.push_back(std::max(last, now + 1));
       write_bursts_.pop_front();
     }
@@ -221,6 +238,7 @@ class AccelCore : public Core {
   uint64_t last_progress_ = 0;
   // Waveform time: picoseconds of the configured clock, clock low at k*period, high at +period/2.
   uint64_t period_ps_ = static_cast<uint64_t>(1e6 / hw_.clock_mhz + 0.5);
+  int beat_words_ = std::max(1, static_cast<int>(hw_.dram_bus_bytes / 16));  // after hw_
   std::deque<Beat> read_beats_;
   std::deque<WriteBurst> write_bursts_;
   std::deque<uint64_t> write_responses_;

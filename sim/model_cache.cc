@@ -155,8 +155,8 @@ std::string ModelCacheDir() {
 
 std::string ModelKey(const HwConfig& hw) {
   static const uint64_t digest = SourceDigest();
-  return fmt::format("sa_top_r{}_c{}_a{}_w{}_o{}_{:016x}", hw.array_rows, hw.array_cols,
-                     hw.abuf_words(), hw.wbuf_words(), hw.obuf_words(), digest);
+  return fmt::format("sa_top_r{}_c{}_b{}_a{}_w{}_o{}_{:016x}", hw.array_rows, hw.array_cols,
+                     hw.dram_bus_bytes, hw.abuf_words(), hw.wbuf_words(), hw.obuf_words(), digest);
 }
 
 std::unique_ptr<Core> MakeOnDemandCore(const HwConfig& hw, DramPort* port) {

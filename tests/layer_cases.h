@@ -33,6 +33,7 @@ inline HwConfig SmallHw() {
   hw.obuf_bytes = 2 * 1024;
   hw.dram_latency_cycles = 50;
   hw.dram_bytes_per_cycle = 8;
+  hw.dram_bus_bytes = 64;
   hw.dram_mib = 16;
   return hw;
 }
@@ -47,7 +48,8 @@ inline HwConfig NarrowHw() {
   hw.wbuf_bytes = 32 * 1024;
   hw.obuf_bytes = 4 * 1024;
   hw.dram_latency_cycles = 40;
-  hw.dram_bytes_per_cycle = 8;
+  hw.dram_bytes_per_cycle = 32;
+  hw.dram_bus_bytes = 32;
   hw.dram_mib = 32;
   return hw;
 }

@@ -36,6 +36,10 @@ HwConfig LoadHwConfig(const std::string& path) {
           break;
       }
     }
+    if (hw.dram_bytes_per_cycle > hw.dram_bus_bytes) {
+      r.Bad("dram_bytes_per_cycle", fmt::format("{} is more than the {}-byte bus (dram_bus_bytes)",
+                                                hw.dram_bytes_per_cycle, hw.dram_bus_bytes));
+    }
     return hw;
   } catch (const YAML::Exception& e) {
     // The reader checks every node before it converts one; this is a safety net.

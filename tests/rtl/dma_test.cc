@@ -112,7 +112,7 @@ class DmaRtlTest : public ::testing::Test {
       sim_.Eval();
       const uint64_t now = sim_.cycle();
       if (sim_->rd_req_valid_o && sim_->rd_req_ready_i) {
-        const uint32_t addr = sim_->rd_req_addr_o, beats = sim_->rd_req_beats_o;
+        const uint32_t addr = sim_->rd_req_addr_o, beats = sim_->rd_req_words_o;
         read_requests_.push_back({addr, beats});
         if (first_data_cycle_ == 0) ++requests_before_data_;
         uint64_t at = std::max(now + latency_, read_beats_.empty() ? 0 : read_beats_.back().first + 1);
@@ -124,8 +124,8 @@ class DmaRtlTest : public ::testing::Test {
       }
       if (sim_->rd_data_valid_i && first_data_cycle_ == 0) first_data_cycle_ = now;
       if (sim_->wr_req_valid_o && sim_->wr_req_ready_i) {
-        write_requests_.push_back({sim_->wr_req_addr_o, sim_->wr_req_beats_o});
-        pending_writes_.push_back({sim_->wr_req_addr_o, sim_->wr_req_beats_o, 0});
+        write_requests_.push_back({sim_->wr_req_addr_o, sim_->wr_req_words_o});
+        pending_writes_.push_back({sim_->wr_req_addr_o, sim_->wr_req_words_o, 0});
       }
       if (sim_->wr_data_valid_o && sim_->wr_data_ready_i) {
         ASSERT_FALSE(pending_writes_.empty()) << "write data before its address";

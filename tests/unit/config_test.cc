@@ -245,12 +245,13 @@ TEST(ConfigTest, HwConfigFieldsRenderEveryKeyInFileUnits) {
                                                                      {"obuf_kib", "2"},
                                                                      {"dram_latency_cycles", "50"},
                                                                      {"dram_bytes_per_cycle", "8"},
+                                                                     {"dram_bus_bytes", "64"},
                                                                      {"dram_mib", "16"},
                                                                      {"clock_mhz", "200"},
                                                                      {"watchdog_cycles", "50000"}};
   EXPECT_EQ(HwConfigFields(hw), expected);
   EXPECT_EQ(HwVerilatorParams(hw),
-            (std::vector<std::string>{"-GRows=8", "-GCols=32", "-GAbufWords=256",
+            (std::vector<std::string>{"-GRows=8", "-GCols=32", "-GBeatWords=4", "-GAbufWords=256",
                                       "-GWbufWords=1024", "-GObufWords=128"}));
 }
 

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     // Integers only, so nothing here needs quoting for CMake.
     fmt::print("set(SA_HW_ARRAY_ROWS {})\n", hw.array_rows);
     fmt::print("set(SA_HW_ARRAY_COLS {})\n", hw.array_cols);
+    fmt::print("set(SA_HW_DRAM_BUS_BYTES {})\n", hw.dram_bus_bytes);
     fmt::print("set(SA_HW_ABUF_KIB {})\n", hw.abuf_bytes / 1024);
     fmt::print("set(SA_HW_WBUF_KIB {})\n", hw.wbuf_bytes / 1024);
     fmt::print("set(SA_HW_OBUF_KIB {})\n", hw.obuf_bytes / 1024);
