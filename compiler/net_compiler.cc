@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -125,12 +126,17 @@ CompiledNet PlanNet(const std::vector<Layer>& layers, const HwConfig& hw,
     uint64_t estimate = plan.tiling.estimated_cycles * images;
     if (const auto batched = BatchedLinearView(layer, plan.stored_input, images)) {
       // One GEMM over the batch, unless its reduction needs partial sums (run per image then).
-      const Tiling tiling = ChooseTiling(*batched, hw, 1, true);
-      if (tiling.chunks == 1 && tiling.fold_rows == 0) {
+      // A view the buffers cannot hold at all is run per image as well.
+      std::optional<Tiling> tiling;
+      try {
+        tiling = ChooseTiling(*batched, hw, 1, true);
+      } catch (const CompileError&) {
+      }
+      if (tiling && tiling->chunks == 1 && tiling->fold_rows == 0) {
         plan.view = *batched;
-        plan.tiling = tiling;
+        plan.tiling = *tiling;
         plan.place.batched_gemm = true;
-        estimate = tiling.estimated_cycles;
+        estimate = tiling->estimated_cycles;
       }
     }
     net.plans.push_back(std::move(plan));

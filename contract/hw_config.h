@@ -25,7 +25,7 @@ struct HwConfig {
   uint32_t obuf_bytes = 32 * 1024;     // output buffer
   uint32_t dram_latency_cycles = 60;   // first beat of a burst, after the request
   uint32_t dram_bytes_per_cycle = 16;  // sustained bandwidth, at most the bus width
-  uint32_t dram_bus_bytes = 16;        // DMA beat: 16, 32 or 64 bytes (1, 2, 4 buffer words)
+  uint32_t dram_bus_bytes = 16;        // DMA beat: 16..64 bytes (1..4 buffer words)
   uint32_t dram_mib = 64;              // DRAM size
   double clock_mhz = 200.0;
   uint64_t watchdog_cycles = 100000;   // no progress for this long stops the simulation

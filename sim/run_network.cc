@@ -154,12 +154,15 @@ PreparedRun PrepareRun(const RunRequest& request) {
   run.compiled =
       compiler::CompileNet(run.prepared.net.layers, run.prepared.net.weights, run.hw, options);
   if (request.dataset.empty()) {
-    // The batch's other images: the next records of the input file, copies of the reference
-    // input (each checked against PyTorch too), or synthetic images of the next seeds.
+    // The batch's other images: the next records of a CIFAR-10 batch file, copies of an .npy
+    // image or of the reference input (each checked against PyTorch too), or synthetic images
+    // of the next seeds.
+    const bool one_image_input = request.input_path == kReferenceInput ||
+                                 (!request.input_path.empty() && !IsCifarBatch(request.input_path));
     for (int k = 1; k < request.batch; ++k) {
       if (request.input_path.empty()) {
         run.more_images.push_back(SyntheticImage(run.prepared.net.input, spec.seed + k));
-      } else if (request.input_path == kReferenceInput) {
+      } else if (one_image_input) {
         run.more_images.push_back(run.prepared.input);
       } else {
         run.more_images.push_back(LoadInputImage(request.input_path, request.index + k, format));

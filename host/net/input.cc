@@ -17,10 +17,6 @@ namespace {
 constexpr size_t kCifarRecord = 1 + 3 * 32 * 32;
 constexpr uint64_t kMaxCifarBytes = uint64_t{1} << 30;
 
-bool IsCifar(const std::string& path) {
-  return path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
-}
-
 // The whole CIFAR batch, checked: a multiple of the record size, for a 3x32x32 net.
 std::string ReadCifar(const std::string& path, const InputFormat& f) {
   if (f.shape != TensorShape{3, 32, 32}) {
@@ -64,6 +60,10 @@ std::vector<uint8_t> Codes(const NpyArray& a, size_t first, size_t count, int in
 
 }  // namespace
 
+bool IsCifarBatch(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
+}
+
 std::vector<uint8_t> SyntheticImage(const TensorShape& shape, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0.0, 20.0);
@@ -87,7 +87,7 @@ std::vector<uint8_t> SyntheticImage(const TensorShape& shape, uint32_t seed) {
 
 std::vector<uint8_t> LoadInputImage(const std::string& path, int index, const InputFormat& f) {
   const size_t elements = static_cast<size_t>(f.shape.elements());
-  if (IsCifar(path)) {
+  if (IsCifarBatch(path)) {
     const std::string data = ReadCifar(path, f);
     const size_t records = data.size() / kCifarRecord;
     if (index < 0 || static_cast<size_t>(index) >= records) {
@@ -116,7 +116,7 @@ Dataset LoadDataset(const std::string& path, const std::string& labels_path, int
                     const InputFormat& f) {
   Dataset d;
   const size_t elements = static_cast<size_t>(f.shape.elements());
-  if (IsCifar(path)) {
+  if (IsCifarBatch(path)) {
     if (!labels_path.empty()) {
       throw InputError(
           fmt::format("{}: a CIFAR-10 batch carries its labels; --labels is for "
@@ -173,7 +173,7 @@ Dataset LoadDataset(const std::string& path, const std::string& labels_path, int
 }
 
 std::string DescribeInput(const std::string& path, int index) {
-  return IsCifar(path) ? fmt::format("{} record {}", path, index) : path;
+  return IsCifarBatch(path) ? fmt::format("{} record {}", path, index) : path;
 }
 
 }  // namespace sasim

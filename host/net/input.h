@@ -22,6 +22,9 @@ struct InputFormat {
 // The default input: a deterministic synthetic image (smooth gradients plus noise).
 std::vector<uint8_t> SyntheticImage(const TensorShape& shape, uint32_t seed);
 
+// Whether an input file is a CIFAR-10 binary batch (.bin), which holds several images.
+bool IsCifarBatch(const std::string& path);
+
 // One image: .npy (uint8 CHW, or float CHW quantized with the input scale, half to even) or a
 // CIFAR-10 binary batch (.bin) with a record index.
 std::vector<uint8_t> LoadInputImage(const std::string& path, int index, const InputFormat& format);

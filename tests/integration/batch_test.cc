@@ -106,6 +106,26 @@ TEST(BatchTest, ADatasetInBatchesGivesTheSamePredictions) {
   EXPECT_EQ(two.report["batch"], 2);
 }
 
+TEST(BatchTest, ALinearTooBigForOneGemmRunsPerImage) {
+  // On small.yaml fc6's weights for the whole reduction do not fit the buffer as one GEMM:
+  // the batch runs it per image with partial sums instead of refusing the network.
+  RunRequest request = NetRequest("configs/vgg8.yaml", 2);
+  request.hw_path = std::string(SASIM_SOURCE_DIR) + "/configs/hw/small.yaml";
+  const PreparedRun prepared = PrepareRun(request);
+  bool per_image_linear = false;
+  for (size_t i = 0; i < prepared.compiled.plans.size(); ++i) {
+    const compiler::LayerPlan& plan = prepared.compiled.plans[i];
+    if (prepared.prepared.net.layers[i].kind == LayerKind::kLinear && !plan.place.batched_gemm) {
+      per_image_linear = true;
+      EXPECT_EQ(plan.place.images, 2);
+    }
+  }
+  EXPECT_TRUE(per_image_linear);
+  const auto r = RunInProcess(request, DeviceKind::kFunctional);
+  EXPECT_EQ(r.report["batch_check"]["bit_exact_images"], 2);
+  EXPECT_EQ(r.report["bit_exact"], true);
+}
+
 TEST(BatchTest, ABadBatchIsRefused) {
   for (int batch : {0, -3, compiler::kMaxBatch + 1}) {
     try {
